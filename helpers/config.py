@@ -1,0 +1,281 @@
+"""The one place that decides *how much* the book computes and *on what*.
+
+Two environment variables steer every chapter:
+
+``BOOK_PROFILE``
+    ``full`` (default) runs the published experiments on the whole dataset;
+    ``quick`` runs the very same code on a stratified subsample with fewer
+    epochs and one label draw, so that each chapter finishes in about a minute
+    on a 2-core laptop (this is what the tests and CI use).
+``BOOK_DATASET``
+    ``fashion_mnist`` (default), ``mnist`` (the source article's choice) or
+    ``digits`` (scikit-learn's bundled 8x8 digits, for tiny demos and tests).
+
+Nothing here does work at import time: TensorFlow is imported only inside
+:func:`seed_everything`.
+
+Example
+-------
+>>> from helpers import config
+>>> settings = config.setup(profile="quick", dataset="digits", verbose=False)
+>>> settings.profile.name, settings.dataset
+('quick', 'digits')
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+#: The seed every chapter starts from unless told otherwise.
+SEED: int = 42
+
+#: Names accepted for ``BOOK_DATASET`` / ``dataset=``.
+DATASETS: tuple[str, ...] = ("fashion_mnist", "mnist", "digits")
+DEFAULT_DATASET: str = "fashion_mnist"
+DEFAULT_PROFILE: str = "full"
+
+PROFILE_ENV = "BOOK_PROFILE"
+DATASET_ENV = "BOOK_DATASET"
+CACHE_ENV = "BOOK_CACHE_DIR"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much computing a run of the book does.
+
+    Attributes
+    ----------
+    name : str
+        ``"quick"`` or ``"full"``.
+    n_pool : int or None
+        Size of the unlabeled pool (a stratified subsample of the training
+        split); ``None`` keeps all of it.
+    n_test : int or None
+        Size of the test set (stratified subsample); ``None`` keeps all of it.
+    epochs : int
+        Epochs for supervised training and fine-tuning on the few labels.
+    pretrain_epochs : int
+        Epochs for training on the unlabeled pool (autoencoders, pseudo-labels).
+    n_draws : int
+        How many independent draws of the labeled subset each experiment
+        averages over (the error bars of the book).
+    label_budgets : tuple of int
+        Labels *per class* that the evaluation sweeps.
+    batch_size : int
+        Mini-batch size for Keras training.
+    """
+
+    name: str
+    n_pool: int | None
+    n_test: int | None
+    epochs: int
+    pretrain_epochs: int
+    n_draws: int
+    label_budgets: tuple[int, ...]
+    batch_size: int = 128
+
+    def describe(self) -> str:
+        """A one-line, human-readable summary of the profile."""
+        pool = "all" if self.n_pool is None else f"{self.n_pool:,}"
+        test = "all" if self.n_test is None else f"{self.n_test:,}"
+        return (
+            f"profile={self.name}: pool={pool}, test={test}, epochs={self.epochs}, "
+            f"pretrain_epochs={self.pretrain_epochs}, label draws={self.n_draws}"
+        )
+
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile(
+        name="quick",
+        n_pool=5000,
+        n_test=1000,
+        epochs=15,
+        pretrain_epochs=3,
+        n_draws=1,
+        label_budgets=(1, 10, 50),
+    ),
+    "full": Profile(
+        name="full",
+        n_pool=None,
+        n_test=None,
+        epochs=60,
+        pretrain_epochs=15,
+        n_draws=3,
+        label_budgets=(1, 5, 10, 50, 100),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What :func:`setup` decided: the profile, the dataset and the seed."""
+
+    profile: Profile
+    dataset: str
+    seed: int
+
+    def describe(self) -> str:
+        """A one-line summary for the top of a notebook."""
+        return f"dataset={self.dataset}, seed={self.seed}, {self.profile.describe()}"
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the :class:`Profile` called ``name``, or the one ``BOOK_PROFILE`` names.
+
+    Parameters
+    ----------
+    name : str, optional
+        ``"quick"`` or ``"full"``. When omitted, the environment variable
+        ``BOOK_PROFILE`` decides, and ``"full"`` is the default.
+
+    Raises
+    ------
+    ValueError
+        If the name is not a known profile.
+    """
+    chosen = name if name is not None else os.environ.get(PROFILE_ENV, DEFAULT_PROFILE)
+    key = chosen.strip().lower()
+    if key not in PROFILES:
+        raise ValueError(
+            f"Unknown profile {chosen!r}. Use one of {sorted(PROFILES)}, "
+            f"e.g. `export {PROFILE_ENV}=quick` for a fast run."
+        )
+    return PROFILES[key]
+
+
+def get_dataset_name(name: str | None = None) -> str:
+    """Return the dataset name to use, from ``name`` or ``BOOK_DATASET``.
+
+    Raises
+    ------
+    ValueError
+        If the name is not one of :data:`DATASETS`.
+    """
+    chosen = name if name is not None else os.environ.get(DATASET_ENV, DEFAULT_DATASET)
+    key = chosen.strip().lower().replace("-", "_")
+    if key not in DATASETS:
+        raise ValueError(
+            f"Unknown dataset {chosen!r}. Use one of {list(DATASETS)}, "
+            f"e.g. `export {DATASET_ENV}=mnist`."
+        )
+    return key
+
+
+def seed_everything(seed: int = SEED, *, threads: int | None = None) -> None:
+    """Make Python, NumPy, Keras and TensorFlow runs repeatable on a CPU.
+
+    Seeds every random generator, switches TensorFlow to deterministic
+    kernels, and (optionally) fixes TensorFlow's thread pools. With the same
+    seed, the same data and the same versions, training gives the same
+    weights on the same machine.
+
+    Parameters
+    ----------
+    seed : int
+        The seed for :mod:`random`, NumPy and Keras/TensorFlow.
+    threads : int, optional
+        Threads for TensorFlow's intra- and inter-op pools. Only takes effect
+        before TensorFlow runs its first operation; ignored afterwards.
+    """
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    random.seed(int(seed))
+    np.random.seed(int(seed))
+    import keras  # local import: keras is slow to import and not needed by every helper
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(int(seed))
+    tf.config.experimental.enable_op_determinism()
+    if threads is not None:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+            tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+        except RuntimeError:  # TensorFlow already initialised: keep its pools
+            pass
+
+
+def setup(
+    profile: str | None = None,
+    dataset: str | None = None,
+    seed: int = SEED,
+    *,
+    deterministic: bool = True,
+    verbose: bool = True,
+) -> Settings:
+    """Read the profile and dataset, seed everything, and report the choice.
+
+    This is what each chapter's setup cell calls. Arguments override the
+    environment variables ``BOOK_PROFILE`` and ``BOOK_DATASET``.
+
+    Parameters
+    ----------
+    profile, dataset : str, optional
+        Override the environment (see :func:`get_profile`, :func:`get_dataset_name`).
+    seed : int
+        Global seed.
+    deterministic : bool
+        Also seed Keras/TensorFlow (imports TensorFlow, about 5 s).
+    verbose : bool
+        Print a one-line summary.
+    """
+    settings = Settings(get_profile(profile), get_dataset_name(dataset), int(seed))
+    if deterministic:
+        seed_everything(settings.seed)
+    else:
+        random.seed(settings.seed)
+        np.random.seed(settings.seed)
+    if verbose:
+        print(settings.describe())
+    return settings
+
+
+def with_overrides(profile: Profile, **changes: object) -> Profile:
+    """Return a copy of ``profile`` with some fields changed (e.g. for an exercise)."""
+    unknown = set(changes) - set(Profile.__dataclass_fields__)
+    if unknown:
+        raise ValueError(
+            f"Unknown profile field(s) {sorted(unknown)}; "
+            f"valid fields are {sorted(Profile.__dataclass_fields__)}."
+        )
+    return replace(profile, **changes)  # type: ignore[arg-type]
+
+
+def repo_root() -> Path:
+    """The book's repository root (the folder holding ``_config.yml``), if any."""
+    here = Path(__file__).resolve().parent.parent
+    return here
+
+
+def cache_dir(*parts: str, create: bool = True) -> Path:
+    """Folder for artefacts that are expensive to recompute (weights, clusterings).
+
+    ``BOOK_CACHE_DIR`` overrides the location. Otherwise the cache lives in
+    ``.cache/`` at the repository root when the book is run from a checkout,
+    and in ``~/.cache/few-labels-many-images`` when ``helpers`` was
+    pip-installed (Colab, Binder).
+
+    Parameters
+    ----------
+    *parts : str
+        Sub-folders, e.g. ``cache_dir("autoencoder", "full-fashion_mnist")``.
+    create : bool
+        Create the folder if it does not exist.
+    """
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        base = Path(env).expanduser()
+    elif (repo_root() / "_config.yml").exists():
+        base = repo_root() / ".cache"
+    else:
+        base = Path.home() / ".cache" / "few-labels-many-images"
+    path = base.joinpath(*parts)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,97 @@
+import pytest
+
+from helpers import config
+
+
+def test_default_profile_is_full(monkeypatch):
+    monkeypatch.delenv(config.PROFILE_ENV, raising=False)
+    assert config.get_profile().name == "full"
+    assert config.get_profile().n_pool is None
+
+
+def test_profile_from_environment(monkeypatch):
+    monkeypatch.setenv(config.PROFILE_ENV, " Quick ")
+    prof = config.get_profile()
+    assert prof.name == "quick"
+    assert prof.n_pool < 60000 and prof.n_draws == 1
+
+
+def test_argument_beats_environment(monkeypatch):
+    monkeypatch.setenv(config.PROFILE_ENV, "quick")
+    assert config.get_profile("full").name == "full"
+
+
+def test_quick_profile_is_smaller_than_full():
+    quick, full = config.PROFILES["quick"], config.PROFILES["full"]
+    assert quick.epochs < full.epochs
+    assert quick.pretrain_epochs <= full.pretrain_epochs
+    assert quick.n_draws < full.n_draws
+    assert set(quick.label_budgets) <= set(full.label_budgets)
+
+
+def test_unknown_profile_says_what_to_do():
+    with pytest.raises(ValueError, match="quick"):
+        config.get_profile("fast")
+
+
+def test_dataset_names(monkeypatch):
+    monkeypatch.delenv(config.DATASET_ENV, raising=False)
+    assert config.get_dataset_name() == "fashion_mnist"
+    assert config.get_dataset_name("Fashion-MNIST") == "fashion_mnist"
+    monkeypatch.setenv(config.DATASET_ENV, "mnist")
+    assert config.get_dataset_name() == "mnist"
+    with pytest.raises(ValueError, match="BOOK_DATASET"):
+        config.get_dataset_name("cifar10")
+
+
+def test_setup_without_tensorflow_is_reproducible(capsys):
+    import numpy as np
+
+    s1 = config.setup("quick", "digits", seed=3, deterministic=False)
+    a = np.random.rand(3)
+    s2 = config.setup("quick", "digits", seed=3, deterministic=False)
+    b = np.random.rand(3)
+    assert s1 == s2 and (a == b).all()
+    assert "profile=quick" in capsys.readouterr().out
+
+
+def test_seed_everything_makes_keras_repeatable():
+    import keras
+
+    def init_weights():
+        config.seed_everything(7)
+        layer = keras.layers.Dense(4)
+        layer.build((None, 3))
+        return layer.kernel.numpy()
+
+    first, second = init_weights(), init_weights()
+    assert (first == second).all()
+    config.seed_everything(8)
+    layer = keras.layers.Dense(4)
+    layer.build((None, 3))
+    assert not (layer.kernel.numpy() == first).all()
+
+
+def test_seed_must_be_non_negative_int():
+    with pytest.raises(ValueError, match="seed"):
+        config.seed_everything(-1)
+    with pytest.raises(ValueError, match="seed"):
+        config.seed_everything("1")
+
+
+def test_with_overrides():
+    prof = config.with_overrides(config.PROFILES["quick"], epochs=2)
+    assert prof.epochs == 2 and prof.name == "quick"
+    with pytest.raises(ValueError, match="epoch"):
+        config.with_overrides(prof, epoch=2)
+
+
+def test_cache_dir_respects_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(config.CACHE_ENV, str(tmp_path / "c"))
+    path = config.cache_dir("models", "x")
+    assert path == tmp_path / "c" / "models" / "x" and path.is_dir()
+
+
+def test_describe_mentions_sizes():
+    text = config.PROFILES["full"].describe()
+    assert "pool=all" in text and "label draws=3" in text

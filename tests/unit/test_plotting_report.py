@@ -1,0 +1,52 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plotting, report  # noqa: E402
+
+
+def test_image_grid_titles_and_layout():
+    fig = plotting.image_grid(np.zeros((7, 28 * 28)), titles=list("abcdefg"), n_cols=4)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == list("abcdefg") and len(fig.axes) == 8
+    plt.close(fig)
+
+
+def test_image_grid_bad_input():
+    with pytest.raises(ValueError, match="square"):
+        plotting.image_grid(np.zeros((2, 10)))
+    with pytest.raises(ValueError, match="titles"):
+        plotting.image_grid(np.zeros((2, 4, 4)), titles=["a"])
+    with pytest.raises(ValueError, match="non-empty"):
+        plotting.image_grid(np.zeros((0, 4, 4)))
+
+
+def test_class_examples_one_row_per_class():
+    y = np.repeat(np.arange(3), 4)
+    fig = plotting.class_examples(np.zeros((12, 5, 5)), y, ["a", "b", "c"], per_class=2)
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert labels == ["a", "b", "c"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="same length"):
+        plotting.class_examples(np.zeros((3, 5, 5)), y, ["a", "b", "c"])
+
+
+def test_bar_counts_and_style():
+    plotting.use_book_style()
+    assert matplotlib.rcParams["figure.facecolor"] == "white"
+    fig = plotting.bar_counts([3, 1], ["x", "y"])
+    assert len(fig.axes[0].patches) == 2
+    plt.close(fig)
+    with pytest.raises(ValueError, match="labels"):
+        plotting.bar_counts([1, 2, 3], ["x"])
+
+
+def test_glue_returns_plain_python_value():
+    assert report.glue("x", np.float64(0.25)) == 0.25
+    assert type(report.glue("y", np.int64(3))) is int
+    with pytest.raises(ValueError, match="name"):
+        report.glue("", 1)
