@@ -1,0 +1,146 @@
+"""An on-disk cache for artefacts that are expensive to recompute.
+
+Trained weights, embeddings and clusterings are stored under
+:func:`helpers.config.cache_dir`, in files whose names carry a hash of
+everything that determines them (profile, dataset, hyper-parameters, seed).
+Change any of those and a new entry is computed; keep them and later chapters
+(and later builds) load the result in a fraction of a second. An interrupted
+run resumes from whatever was already stored.
+
+Example
+-------
+>>> import numpy as np
+>>> calls = []
+>>> def compute():
+...     calls.append(1)
+...     return {"codes": np.arange(3)}
+>>> first = cached_arrays("demo", {"k": 3}, compute, verbose=False)
+>>> again = cached_arrays("demo", {"k": 3}, compute, verbose=False)
+>>> len(calls), again["codes"].tolist()
+(1, [0, 1, 2])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from . import config
+
+
+def cache_key(params: Mapping[str, Any]) -> str:
+    """A short, stable hash of a mapping of JSON-serialisable parameters."""
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a mapping of parameter names to values, got {type(params).__name__}.")
+    try:
+        text = json.dumps(params, sort_keys=True, default=_json_default)
+    except TypeError as err:
+        raise TypeError(f"cache parameters must be JSON-serialisable: {err}") from err
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (tuple, set)):
+        return list(value)
+    raise TypeError(f"{value!r} ({type(value).__name__}) is not JSON-serialisable")
+
+
+def cache_path(name: str, params: Mapping[str, Any], suffix: str) -> Path:
+    """Where the entry ``name`` with these ``params`` lives (the folder is created)."""
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"cache entry names are plain words like 'autoencoder', got {name!r}.")
+    return config.cache_dir(name) / f"{cache_key(params)}{suffix}"
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = path.with_name(f".tmp{os.getpid()}-{path.name}")  # keeps .npz / .weights.h5
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def cached_arrays(
+    name: str,
+    params: Mapping[str, Any],
+    compute: Callable[[], Mapping[str, np.ndarray]],
+    *,
+    refresh: bool = False,
+    verbose: bool = True,
+) -> dict[str, np.ndarray]:
+    """Return the arrays ``compute()`` makes, computing them only on a cache miss.
+
+    Parameters
+    ----------
+    name : str
+        The kind of artefact, e.g. ``"kmeans-labels"``.
+    params : mapping
+        Everything the result depends on (profile, dataset, seed, hyper-parameters).
+    compute : callable
+        Returns a mapping of array names to NumPy arrays.
+    refresh : bool
+        Ignore a stored entry and recompute it.
+    verbose : bool
+        Say whether the result was loaded or computed.
+    """
+    path = cache_path(name, params, ".npz")
+    if path.exists() and not refresh:
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                arrays = {key: stored[key] for key in stored.files}
+            if verbose:
+                print(f"[cache] loaded {name} from {path.name}")
+            return arrays
+        except (OSError, ValueError, EOFError):  # a corrupt entry is recomputed, not fatal
+            if verbose:
+                print(f"[cache] {path.name} is unreadable; recomputing {name}")
+    arrays = {key: np.asarray(value) for key, value in dict(compute()).items()}
+    _atomic_write(path, lambda tmp: np.savez(tmp, **arrays))
+    if verbose:
+        print(f"[cache] computed and stored {name} in {path.name}")
+    return arrays
+
+
+def cached_weights(
+    name: str,
+    params: Mapping[str, Any],
+    model: Any,
+    train: Callable[[Any], Any],
+    *,
+    refresh: bool = False,
+    verbose: bool = True,
+) -> bool:
+    """Load ``model``'s weights from the cache, or call ``train(model)`` and store them.
+
+    ``model`` must be built (its weights created) with the same architecture
+    each time; the architecture belongs in ``params``.
+
+    Returns
+    -------
+    bool
+        ``True`` if the weights came from the cache, ``False`` if they were trained now.
+    """
+    path = cache_path(name, params, ".weights.h5")
+    if path.exists() and not refresh:
+        try:
+            model.load_weights(path)
+            if verbose:
+                print(f"[cache] loaded {name} weights from {path.name}")
+            return True
+        except (OSError, ValueError) as err:
+            if verbose:
+                print(f"[cache] could not load {path.name} ({err}); training {name} again")
+    train(model)
+    _atomic_write(path, lambda tmp: model.save_weights(tmp))
+    if verbose:
+        print(f"[cache] trained and stored {name} weights in {path.name}")
+    return False
