@@ -1,5 +1,5 @@
 # Few Labels, Many Images: the two set-up commands are `make book` and `make test`.
-.PHONY: book test lab serve clean
+.PHONY: book test lab serve bench clean
 
 book:   ## build the HTML book, every chapter executed in the full profile -> _build/html
 	bash scripts/book.sh
@@ -12,6 +12,9 @@ lab:    ## open the chapters in JupyterLab with the book's environment
 
 serve:  ## serve the built book on http://127.0.0.1:8000
 	bash -c 'source scripts/setup.sh && python -m http.server -b 127.0.0.1 -d _build/html 8000'
+
+bench:  ## time every chapter cold/warm in both profiles; writes benchmarks/README.md
+	bash -c 'source scripts/setup.sh && python benchmarks/run.py'
 
 clean:  ## remove built pages and execution caches (keeps .venv and the model cache)
 	rm -rf _build

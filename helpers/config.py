@@ -83,10 +83,8 @@ class Profile:
         """A one-line, human-readable summary of the profile."""
         pool = "all" if self.n_pool is None else f"{self.n_pool:,}"
         test = "all" if self.n_test is None else f"{self.n_test:,}"
-        return (
-            f"profile={self.name}: pool={pool}, test={test}, epochs={self.epochs}, "
-            f"pretrain_epochs={self.pretrain_epochs}, label draws={self.n_draws}"
-        )
+        draws = "1 label draw" if self.n_draws == 1 else f"{self.n_draws} label draws"
+        return f"profile {self.name} (pool {pool}, test {test}, {self.epochs} epochs, {draws})"
 
 
 PROFILES: dict[str, Profile] = {
@@ -121,7 +119,7 @@ class Settings:
 
     def describe(self) -> str:
         """A one-line summary for the top of a notebook."""
-        return f"dataset={self.dataset}, seed={self.seed}, {self.profile.describe()}"
+        return f"{self.dataset}, {self.profile.describe()}, seed {self.seed}"
 
 
 def get_profile(name: str | None = None) -> Profile:

@@ -1,7 +1,7 @@
 """Publishing numbers from notebook cells into the book's prose.
 
 :func:`glue` wraps myst-nb's ``glue`` so that the chapters also run where
-myst-nb is not installed (Colab, Binder): there it simply returns the value.
+myst-nb is not installed (Colab, Binder): there it does nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 
-def glue(name: str, value: Any, display: bool = False) -> Any:
+def glue(name: str, value: Any, display: bool = False) -> None:
     """Record ``value`` under ``name`` for ``{glue:text}`name``` roles in the book's prose.
 
     Parameters
@@ -23,10 +23,8 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     display : bool
         Also show the value in the cell's output.
 
-    Returns
-    -------
-    object
-        ``value`` itself, so a cell can glue and use a number in one line.
+    NumPy scalars are converted to plain Python numbers first, so the page
+    shows ``0.5`` rather than ``np.float64(0.5)``.
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"glue needs a non-empty string name, got {name!r}.")
@@ -35,6 +33,5 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     try:
         from myst_nb import glue as _myst_glue
     except ImportError:  # outside the book's environment: nothing to record
-        return value
+        return
     _myst_glue(name, value, display=display)
-    return value

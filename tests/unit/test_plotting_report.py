@@ -45,8 +45,13 @@ def test_bar_counts_and_style():
         plotting.bar_counts([1, 2, 3], ["x"])
 
 
-def test_glue_returns_plain_python_value():
-    assert report.glue("x", np.float64(0.25)) == 0.25
-    assert type(report.glue("y", np.int64(3))) is int
+def test_glue_passes_plain_python_values_to_myst_nb(monkeypatch):
+    import myst_nb
+
+    seen = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: seen.update({name: value}))
+    assert report.glue("x", np.float64(0.25)) is None
+    report.glue("y", np.int64(3))
+    assert seen == {"x": 0.25, "y": 3} and type(seen["y"]) is int
     with pytest.raises(ValueError, match="name"):
         report.glue("", 1)

@@ -1,0 +1,47 @@
+"""The benchmark's report functions (benchmarks/results.py)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import budgets  # noqa: E402
+import results  # noqa: E402
+
+
+def glue_output(name, text):
+    return {"output_type": "display_data",
+            "metadata": {"scrapbook": {"name": name, "mime_prefix": "application/papermill.record/"}},
+            "data": {"application/papermill.record/text/plain": text}}
+
+
+def test_glued_values_parses_numbers_and_strings():
+    nb = {"cells": [
+        {"cell_type": "markdown", "source": "x"},
+        {"cell_type": "code", "outputs": [glue_output("acc", "0.75"), glue_output("n", "100"),
+                                          glue_output("word", "'below'"),
+                                          {"output_type": "stream", "text": "hi"}]},
+    ]}
+    assert results.glued_values(nb) == {"acc": 0.75, "n": 100, "word": "below"}
+
+
+def make_run(profile, seconds, cold=100.0, warm=5.0):
+    chapters = [{"notebook": f"0{i}_x", "seconds": s, "peak_mb": 500.0} for i, s in enumerate(seconds)]
+    return {"profile": profile, "cold": cold, "warm": warm, "chapters": chapters}
+
+
+def test_budget_verdicts():
+    quick = make_run("quick", [30, 70])
+    full = make_run("full", [500, 800], cold=1300, warm=12)
+    rows = "\n".join(results.budget_table([quick, full], budgets.BUDGETS))
+    assert "**missed** by 10 s" in rows          # slowest quick chapter 70 > 60
+    assert "| quick: all chapters | 360 s | 100 s | met |" in rows
+    assert "**missed** by 100 s" in rows         # full cold 1300 > 1200
+    assert "| full: rebuild, warm | 30 s | 12 s | met |" in rows
+
+
+def test_report_has_every_chapter():
+    text = results.render_report(["- date: now"], [make_run("quick", [1.5, 2.5])], budgets.BUDGETS,
+                                 "fashion_mnist")
+    assert "| 00_x | 1.5 | 500 |" in text and "| 01_x | 2.5 | 500 |" in text
+    assert text.startswith("# Benchmark")
