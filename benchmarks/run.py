@@ -129,7 +129,8 @@ class MemorySampler:
 def build(profile: str, out: Path, cache_dir: Path, dataset: str) -> tuple[float, list[int], str]:
     """Run ``jupyter-book build`` for ``profile`` into ``out``; return (seconds, kernel peaks, log)."""
     env = dict(os.environ, BOOK_PROFILE=profile, BOOK_CACHE_DIR=str(cache_dir),
-               BOOK_DATASET=dataset, MPLBACKEND="Agg")
+               BOOK_DATASET=dataset)
+    env.pop("MPLBACKEND", None)  # kernels need the inline backend to show figures
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb), "build", str(ROOT), "--path-output", str(out)]
     start = time.perf_counter()
