@@ -1,13 +1,22 @@
 """helpers: the small, tested package that the chapters of *Few Labels, Many Images* import.
 
-Modules (data flows one way, top to bottom):
+Modules (data flows one way: notebooks -> evaluation -> features / semi_supervised /
+training / representations / challenges -> data / clustering / models / cache / plotting / config):
 
-- :mod:`helpers.config`   profile (quick/full), dataset choice, seeds, cache folder
-- :mod:`helpers.data`     offline loading, checksums, subsamples and label budgets
-- :mod:`helpers.models`   small Keras builders (MLP, CNN, autoencoder), new heads, freezing
-- :mod:`helpers.cache`    on-disk cache of trained weights and arrays, keyed by parameters
-- :mod:`helpers.plotting` figures in the book's style
-- :mod:`helpers.report`   glue numbers into the prose (works without myst-nb too)
+- :mod:`helpers.config`          profile (quick/full), dataset choice, seeds, cache folder
+- :mod:`helpers.data`            offline loading, checksums, subsamples and label budgets
+- :mod:`helpers.cache`           on-disk cache of trained weights and arrays, keyed by parameters
+- :mod:`helpers.models`          small Keras builders (MLP, CNN, autoencoder), new heads, freezing
+- :mod:`helpers.clustering`      k-means, Hungarian-matched accuracy, NMI/ARI/purity tables
+- :mod:`helpers.representations` PCA, autoencoder codes, UMAP, the N2D clustering pipeline
+- :mod:`helpers.training`        supervised fitting, pseudo-label pretraining, fine-tuning
+- :mod:`helpers.features`        k-means patch features (Coates & Ng)
+- :mod:`helpers.semi_supervised` label spreading and teacher -> student training
+- :mod:`helpers.evaluation`      methods x label budgets x draws, with error bars
+- :mod:`helpers.challenges`      missing pixels, class imbalance, limited compute
+- :mod:`helpers.toy`             small 2-D problems and Lloyd's algorithm for chapter 2
+- :mod:`helpers.plotting`        figures in the book's style
+- :mod:`helpers.report`          glue numbers into the prose (works without myst-nb too)
 
 Import the modules you need, e.g. ``from helpers import config, data``.
 Nothing heavy (TensorFlow) is imported here.

@@ -66,6 +66,10 @@ def _cache_path(app: Sphinx) -> Path:
 
 def _on_config_inited(app: Sphinx, config) -> None:
     config.mathjax_path = f"../mathjax/{MATHJAX_ENTRY}"
+    # With MPLBACKEND=Agg in the environment the kernels draw no inline figures, and the book
+    # would be published without them; the kernels inherit this process's environment.
+    if os.environ.pop("MPLBACKEND", None):
+        logger.info("book_offline: ignoring MPLBACKEND so that figures reach the pages")
     root = Path(app.confdir)
     fingerprint = inputs_fingerprint(root)
     stamp = Path(app.doctreedir) / FINGERPRINT_NAME
@@ -105,7 +109,28 @@ def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
             shutil.copy2(src, target / part)
 
 
+def _on_html_page_context(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    """Drop repeated inline scripts from a page.
+
+    Sphinx 7.4 writes an inline script registered after the builder started twice (its filename is
+    ``None`` once and ``''`` once), so sphinx-thebe's ``const THEBE_JS_URL = ...`` is declared twice
+    and every page logs a JavaScript error. tests/book/test_browser.py checks the console stays clean.
+    """
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for js in scripts:
+        attrs = getattr(js, "attributes", {})
+        key = (getattr(js, "filename", js) or "", tuple(sorted((k, str(v)) for k, v in attrs.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    scripts[:] = unique
+
+
 def setup(app: Sphinx) -> dict:
+    app.connect("html-page-context", _on_html_page_context)
     app.connect("config-inited", _on_config_inited)
     app.connect("env-get-outdated", _on_env_get_outdated)
     app.connect("build-finished", _on_build_finished)

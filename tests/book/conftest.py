@@ -16,8 +16,24 @@ HTML = OUT / "_build" / "html"
 
 @pytest.fixture(scope="session")
 def book_build():
-    """Run ``jupyter-book build . -W -n --keep-going`` in the quick profile; return (rc, log)."""
-    env = dict(os.environ, BOOK_PROFILE="quick", MPLBACKEND="Agg")
+    """Run ``jupyter-book build . -W -n --keep-going`` in the quick profile; return (rc, log).
+
+    ``BOOK_SKIP_BUILD=1`` reuses an existing ``_build/quick/_build/html`` instead, and
+    ``BOOK_SKIP_BUILD=PATH`` the built HTML in PATH (for iterating on the tests of the built pages;
+    ``make test`` always builds).
+    """
+    global HTML
+    reuse = os.environ.get("BOOK_SKIP_BUILD", "")
+    if reuse not in ("", "0"):
+        if reuse != "1":
+            HTML = Path(reuse).resolve()
+        if not (HTML / "index.html").is_file():
+            pytest.fail(f"BOOK_SKIP_BUILD={reuse}: no built book in {HTML}")
+        return 0, f"build skipped (BOOK_SKIP_BUILD={reuse}): reusing {HTML}"
+    # No MPLBACKEND for the kernels: with MPLBACKEND=Agg (scripts/test.sh sets it for nbval) ipykernel
+    # does not use its inline backend, so no figure reaches the built pages.
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["BOOK_PROFILE"] = "quick"
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb), "build", ".", "--path-output", str(OUT), "-W", "-n", "--keep-going"]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)

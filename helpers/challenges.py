@@ -1,0 +1,662 @@
+"""The three challenges of chapter 7 as reusable experiments: incomplete, imbalanced, costly data.
+
+Incomplete data
+    :func:`mask_pixels` hides a share of each image's pixels, scattered at
+    random or as one square block, and returns the mask; :func:`impute` fills
+    the hidden pixels (zeros, the per-pixel mean of the observed values, or
+    scikit-learn's ``KNNImputer``); :func:`mask_augment` adds randomly masked
+    copies of training images (masking-aware training).
+Imbalanced data
+    :func:`imbalanced_indices` draws a pool whose class sizes fall
+    geometrically by an imbalance ratio; :func:`imbalanced_label_budget`
+    spends a label budget in proportion to the class sizes;
+    :func:`cluster_stratified_indices` spreads it evenly over clusters instead;
+    :func:`per_class_recall` and :func:`clusters_per_class` show who pays.
+Limited compute
+    :func:`run_compute_sweep` trains one learner per pool size epoch by epoch,
+    times only the training, and scores it at chosen epochs.
+
+Every function takes plain NumPy arrays, a ``random_state`` where chance is
+involved, and checks its inputs with messages that say what to change.
+
+Example
+-------
+>>> import numpy as np
+>>> images = np.full((4, 6, 6), 200, dtype=np.uint8)
+>>> masked, mask = mask_pixels(images, 0.25, kind="block", random_state=0)
+>>> mask.shape, int(mask[0].sum()), int(masked[mask].max())
+((4, 6, 6), 9, 0)
+>>> filled = impute(masked, mask, strategy="mean")
+>>> float(filled[mask].min())  # every hidden pixel gets the observed mean, 200
+200.0
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+from sklearn.metrics import recall_score
+
+MASK_KINDS = ("random", "block")
+IMPUTE_STRATEGIES = ("zero", "mean", "knn")
+
+
+# --------------------------------------------------------------------- validation
+
+
+def _check_share(share: float, name: str = "share") -> float:
+    if isinstance(share, bool) or not isinstance(share, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number between 0 and 1, got {share!r}.")
+    if not 0.0 <= float(share) <= 1.0 or np.isnan(share):
+        raise ValueError(f"{name} must be between 0 and 1 (a fraction, not a percentage), got {share!r}.")
+    return float(share)
+
+
+def _check_images(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim != 3 or len(images) == 0:
+        raise ValueError(
+            f"Expected a non-empty stack of images of shape (n, h, w), got shape {images.shape}. "
+            "Reshape flat vectors with images.reshape(-1, 28, 28) first.")
+    return images
+
+
+def _check_labels(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) == 0:
+        raise ValueError(f"y must be a non-empty 1-D array of class labels, got shape {y.shape}.")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}.")
+    return y
+
+
+def _check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+# ------------------------------------------------------------------ incomplete data
+
+
+def mask_pixels(
+    images: np.ndarray,
+    share: float,
+    *,
+    kind: str = "random",
+    fill: float = 0,
+    random_state: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hide a share of every image's pixels, as a missing-data sensor would.
+
+    Parameters
+    ----------
+    images : array of shape (n, h, w)
+        The images (any dtype; ``uint8`` stays ``uint8``).
+    share : float in [0, 1]
+        Fraction of each image's pixels to hide. ``"block"`` hides one square
+        of side ``round(sqrt(share) * min(h, w))`` pixels, so the share is
+        matched as closely as a square allows.
+    kind : {"random", "block"}
+        ``"random"``: pixels missing completely at random, each image its own
+        set of exactly ``round(share * h * w)`` pixels. ``"block"``: one square
+        at a random position in each image (an occlusion or a torn scan).
+    fill : float
+        Value written into hidden pixels (what a naive pipeline sees).
+    random_state : int, optional
+        Seed for the positions.
+
+    Returns
+    -------
+    masked : array like ``images``
+        A copy with the hidden pixels set to ``fill``.
+    mask : bool array of shape (n, h, w)
+        ``True`` where a pixel is hidden.
+
+    Examples
+    --------
+    >>> x = np.ones((2, 4, 4))
+    >>> masked, mask = mask_pixels(x, 0.5, random_state=0)
+    >>> mask.sum(axis=(1, 2)).tolist(), float(masked.sum())
+    ([8, 8], 16.0)
+    """
+    images = _check_images(images)
+    share = _check_share(share)
+    if kind not in MASK_KINDS:
+        raise ValueError(f"kind must be one of {MASK_KINDS}, got {kind!r}.")
+    rng = np.random.default_rng(random_state)
+    n, h, w = images.shape
+    mask = np.zeros((n, h, w), dtype=bool)
+    if kind == "random":
+        k = int(round(share * h * w))
+        if k > 0:
+            # argpartition of random keys: k distinct pixels per image, vectorised
+            keys = rng.random((n, h * w))
+            hidden = np.argpartition(keys, k - 1, axis=1)[:, :k] if k < h * w else np.tile(
+                np.arange(h * w), (n, 1))
+            flat = mask.reshape(n, h * w)
+            np.put_along_axis(flat, hidden, True, axis=1)
+    else:
+        side = int(round(np.sqrt(share) * min(h, w)))
+        if side > 0:
+            tops = rng.integers(0, h - side + 1, size=n)
+            lefts = rng.integers(0, w - side + 1, size=n)
+            rows = tops[:, None] + np.arange(side)[None, :]
+            cols = lefts[:, None] + np.arange(side)[None, :]
+            mask[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]] = True
+    masked = images.copy()
+    masked[mask] = fill
+    return masked, mask
+
+
+def impute(
+    images: np.ndarray,
+    mask: np.ndarray,
+    *,
+    strategy: str = "mean",
+    reference: tuple[np.ndarray, np.ndarray] | None = None,
+    n_neighbors: int = 5,
+) -> np.ndarray:
+    """Fill hidden pixels from the observed ones.
+
+    Parameters
+    ----------
+    images : array of shape (n, h, w)
+        Images whose hidden pixels hold any value (they are ignored).
+    mask : bool array of shape (n, h, w)
+        ``True`` where a pixel is hidden (as returned by :func:`mask_pixels`).
+    strategy : {"zero", "mean", "knn"}
+        ``"zero"``: hidden pixels become 0 (black), the naive choice.
+        ``"mean"``: the mean of that pixel position over the images where it is
+        observed (scikit-learn's ``SimpleImputer`` does the same on vectors);
+        a position observed nowhere gets the mean of all observed values.
+        ``"knn"``: scikit-learn's ``KNNImputer`` on the flattened images (the
+        mean of the ``n_neighbors`` nearest images on the observed pixels;
+        slow beyond a few thousand images).
+    reference : (images, mask), optional
+        Where the per-pixel statistics (``"mean"``) or neighbours (``"knn"``)
+        come from, e.g. the training pool when filling test images. Defaults
+        to ``(images, mask)`` themselves.
+    n_neighbors : int
+        Neighbours for ``"knn"``.
+
+    Returns
+    -------
+    float32 array of shape (n, h, w)
+        The filled images, on the same scale as ``images``.
+    """
+    images = _check_images(images)
+    mask = np.asarray(mask)
+    if mask.shape != images.shape or mask.dtype != bool:
+        raise ValueError(f"mask must be a boolean array of the images' shape {images.shape}, "
+                         f"got {mask.dtype} of shape {mask.shape}.")
+    if strategy not in IMPUTE_STRATEGIES:
+        raise ValueError(f"strategy must be one of {IMPUTE_STRATEGIES}, got {strategy!r}.")
+    ref_images, ref_mask = (images, mask) if reference is None else (
+        _check_images(reference[0]), np.asarray(reference[1]))
+    if ref_mask.shape != ref_images.shape or ref_images.shape[1:] != images.shape[1:]:
+        raise ValueError("reference must be (images, mask) with the same image size as images.")
+    filled = images.astype(np.float32).copy()
+    if strategy == "zero":
+        filled[mask] = 0.0
+    elif strategy == "mean":
+        observed = ~ref_mask
+        counts = observed.sum(axis=0)
+        sums = np.where(observed, ref_images, 0).astype(np.float64).sum(axis=0)
+        overall = sums.sum() / max(counts.sum(), 1)
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), overall).astype(np.float32)
+        filled = np.where(mask, means[None], filled)
+    else:
+        from sklearn.impute import KNNImputer
+
+        _check_positive_int(n_neighbors, "n_neighbors")
+        n, h, w = images.shape
+        target = np.where(mask, np.nan, filled).reshape(n, h * w)
+        ref = np.where(ref_mask, np.nan, ref_images.astype(np.float32)).reshape(len(ref_images), -1)
+        imputer = KNNImputer(n_neighbors=n_neighbors, keep_empty_features=True).fit(ref)
+        filled = imputer.transform(target).astype(np.float32).reshape(n, h, w)
+    return filled
+
+
+def mask_augment(
+    images: np.ndarray,
+    copies: int,
+    share: float,
+    *,
+    kind: str = "random",
+    random_state: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The images plus ``copies`` randomly masked copies of each: masking-aware training data.
+
+    Returns
+    -------
+    augmented : array of shape (n * (copies + 1), h, w)
+        The originals first, then the masked copies (hidden pixels set to 0).
+    source : int array
+        For each augmented image, the row of ``images`` it came from, so that
+        ``y[source]`` are its labels.
+    """
+    images = _check_images(images)
+    copies = _check_positive_int(copies, "copies", minimum=0)
+    share = _check_share(share)
+    rng = np.random.default_rng(random_state)
+    parts, sources = [images], [np.arange(len(images))]
+    for _ in range(copies):
+        masked, _ = mask_pixels(images, share, kind=kind, random_state=rng.integers(2**31))
+        parts.append(masked)
+        sources.append(np.arange(len(images)))
+    return np.concatenate(parts), np.concatenate(sources)
+
+
+# ------------------------------------------------------------------ imbalanced data
+
+
+def geometric_class_sizes(n_max: int, n_classes: int, imbalance_ratio: float) -> np.ndarray:
+    """Class sizes falling geometrically from ``n_max`` to ``n_max / imbalance_ratio``.
+
+    The size of the class ranked ``r`` (0 = largest) is
+    ``round(n_max * imbalance_ratio ** (-r / (n_classes - 1)))``, at least 1.
+
+    >>> geometric_class_sizes(1000, 3, 100).tolist()
+    [1000, 100, 10]
+    """
+    n_max = _check_positive_int(n_max, "n_max")
+    n_classes = _check_positive_int(n_classes, "n_classes", minimum=2)
+    if isinstance(imbalance_ratio, bool) or not np.isfinite(imbalance_ratio) or imbalance_ratio < 1:
+        raise ValueError(f"imbalance_ratio is largest / smallest class size and must be >= 1 "
+                         f"(1 = balanced), got {imbalance_ratio!r}.")
+    ranks = np.arange(n_classes)
+    sizes = np.round(n_max * float(imbalance_ratio) ** (-ranks / (n_classes - 1)))
+    return np.maximum(sizes, 1).astype(np.int64)
+
+
+def imbalanced_indices(
+    y: np.ndarray,
+    imbalance_ratio: float,
+    *,
+    n_max: int | None = None,
+    order: Sequence[int] | None = None,
+    random_state: int | None = None,
+) -> np.ndarray:
+    """Indices of an imbalanced subsample: class sizes fall geometrically by ``imbalance_ratio``.
+
+    Parameters
+    ----------
+    y : int array
+        Labels of a (typically balanced) pool.
+    imbalance_ratio : float >= 1
+        Size of the largest class divided by the size of the smallest.
+    n_max : int, optional
+        Size of the largest class; defaults to the size of the smallest class
+        in ``y``, so that every class can supply its share.
+    order : sequence of int, optional
+        The classes from largest to smallest; defaults to a random order drawn
+        with ``random_state``.
+    random_state : int, optional
+        Seed for the order and the members drawn.
+
+    Returns
+    -------
+    int array
+        Indices into ``y`` (shuffled).
+    """
+    y = _check_labels(y)
+    rng = np.random.default_rng(random_state)
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise ValueError("y must contain at least two classes to be made imbalanced.")
+    n_max = int(counts.min()) if n_max is None else _check_positive_int(n_max, "n_max")
+    order = rng.permutation(classes) if order is None else np.asarray(order)
+    if sorted(order.tolist()) != classes.tolist():
+        raise ValueError(f"order must list every class in y exactly once, {classes.tolist()}, "
+                         f"got {list(order)}.")
+    sizes = geometric_class_sizes(n_max, len(classes), imbalance_ratio)
+    have = dict(zip(classes.tolist(), counts.tolist()))
+    short = {int(c): (int(s), have[int(c)]) for c, s in zip(order, sizes) if s > have[int(c)]}
+    if short:
+        raise ValueError(f"Class(es) {short} (class: (needed, available)) are too small; "
+                         "lower n_max.")
+    picks = [rng.choice(np.flatnonzero(y == c), size=int(s), replace=False)
+             for c, s in zip(order, sizes)]
+    return rng.permutation(np.concatenate(picks))
+
+
+def imbalanced_label_budget(
+    y: np.ndarray,
+    n_labels: int,
+    *,
+    min_per_class: int = 1,
+    random_state: int | None = None,
+) -> np.ndarray:
+    """Spend ``n_labels`` labels on random pool images: the budget follows the class sizes.
+
+    This is what happens when one labels images picked at random from an
+    imbalanced pool. ``min_per_class`` labels of every class are drawn first
+    (a classifier cannot predict a class it has never seen), the rest
+    uniformly from the remaining images.
+
+    Returns
+    -------
+    int array
+        Indices into ``y`` of the images to label.
+    """
+    y = _check_labels(y)
+    n_labels = _check_positive_int(n_labels, "n_labels")
+    min_per_class = _check_positive_int(min_per_class, "min_per_class", minimum=0)
+    classes, counts = np.unique(y, return_counts=True)
+    if n_labels < min_per_class * len(classes) or n_labels > len(y):
+        raise ValueError(f"n_labels must be between min_per_class * n_classes = "
+                         f"{min_per_class * len(classes)} and the pool size {len(y)}, got {n_labels}.")
+    if (counts < min_per_class).any():
+        raise ValueError(f"Some classes have fewer than min_per_class={min_per_class} images.")
+    rng = np.random.default_rng(random_state)
+    first = [rng.choice(np.flatnonzero(y == c), size=min_per_class, replace=False) for c in classes]
+    first = np.concatenate(first).astype(np.int64)
+    rest = np.setdiff1d(np.arange(len(y)), first)
+    extra = rng.choice(rest, size=n_labels - len(first), replace=False)
+    return rng.permutation(np.concatenate([first, extra]))
+
+
+def cluster_stratified_indices(
+    clusters: np.ndarray, n_labels: int, *, random_state: int | None = None
+) -> np.ndarray:
+    """Spread a label budget evenly over clusters: about ``n_labels / k`` images from each.
+
+    Needs no labels, only a clustering of the pool, so it is a practical way
+    to label small groups that random picking would miss. Clusters too small
+    to supply their share give what they have; the rest is drawn at random
+    from the other images.
+
+    Returns
+    -------
+    int array
+        Indices of the images to label.
+    """
+    clusters = _check_labels(clusters)
+    n_labels = _check_positive_int(n_labels, "n_labels")
+    if n_labels > len(clusters):
+        raise ValueError(f"n_labels ({n_labels}) exceeds the number of images ({len(clusters)}).")
+    rng = np.random.default_rng(random_state)
+    ids = np.unique(clusters)
+    base, extra = divmod(n_labels, len(ids))
+    quota = {c: base + (i < extra) for i, c in enumerate(rng.permutation(ids))}
+    picks = []
+    for c in ids:
+        members = np.flatnonzero(clusters == c)
+        picks.append(rng.choice(members, size=min(quota[c], len(members)), replace=False))
+    chosen = np.concatenate(picks).astype(np.int64)
+    if len(chosen) < n_labels:
+        rest = np.setdiff1d(np.arange(len(clusters)), chosen)
+        chosen = np.concatenate([chosen, rng.choice(rest, n_labels - len(chosen), replace=False)])
+    return rng.permutation(chosen)
+
+
+def balanced_resample(
+    y: np.ndarray, *, random_state: int | None = None
+) -> np.ndarray:
+    """Indices that oversample every class (with replacement) to the size of the largest.
+
+    Balanced sampling for a learner without ``class_weight``: train on
+    ``x[idx], y[idx]``.
+    """
+    y = _check_labels(y)
+    rng = np.random.default_rng(random_state)
+    classes, counts = np.unique(y, return_counts=True)
+    picks = [np.concatenate([np.flatnonzero(y == c),
+                             rng.choice(np.flatnonzero(y == c), counts.max() - k, replace=True)])
+             for c, k in zip(classes, counts)]
+    return rng.permutation(np.concatenate(picks))
+
+
+def per_class_recall(
+    y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = None
+) -> np.ndarray:
+    """Recall of every class: the share of its test images predicted as that class.
+
+    Parameters
+    ----------
+    y_true, y_pred : int arrays of equal length
+    n_classes : int, optional
+        Number of classes (labels ``0 .. n_classes-1``); defaults to
+        ``max(y_true) + 1``. A class absent from ``y_true`` gets NaN.
+
+    Returns
+    -------
+    float array of shape (n_classes,)
+        Its mean over classes is the *balanced accuracy*.
+    """
+    y_true, y_pred = _check_labels(y_true), _check_labels(y_pred)
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} "
+                         f"and {len(y_pred)}.")
+    k = int(y_true.max()) + 1 if n_classes is None else _check_positive_int(n_classes, "n_classes")
+    labels = np.arange(k)
+    recall = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    present = np.isin(labels, y_true)
+    return np.where(present, recall, np.nan)
+
+
+def clusters_per_class(y: np.ndarray, clusters: np.ndarray, n_classes: int | None = None) -> np.ndarray:
+    """How many clusters each class owns (is the most frequent class of).
+
+    A class that owns two or more clusters was *split*; a class that owns
+    none was *swallowed* by clusters of other classes.
+
+    Returns
+    -------
+    int array of shape (n_classes,)
+    """
+    y, clusters = _check_labels(y), _check_labels(clusters)
+    if len(y) != len(clusters):
+        raise ValueError(f"y and clusters must have the same length, got {len(y)} and {len(clusters)}.")
+    k = int(y.max()) + 1 if n_classes is None else _check_positive_int(n_classes, "n_classes")
+    owners = [np.bincount(y[clusters == c], minlength=k).argmax() for c in np.unique(clusters)]
+    return np.bincount(np.asarray(owners, dtype=np.int64), minlength=k)
+
+
+# ------------------------------------------------------------------- limited compute
+
+
+def run_compute_sweep(
+    build: Callable[[], Any],
+    train_one_epoch: Callable[[Any, np.ndarray], Any],
+    score: Callable[[Any], float],
+    x_pool: np.ndarray,
+    pool_sizes: Iterable[int],
+    checkpoints: Iterable[int],
+    *,
+    random_state: int | None = None,
+    verbose: bool = False,
+) -> list[dict[str, float]]:
+    """Accuracy against pool size, epochs and wall time, for any learner trained epoch by epoch.
+
+    For each pool size a fresh learner is built and trained on a random
+    subset of ``x_pool`` (smaller pools are subsets of larger ones) for
+    ``max(checkpoints)`` epochs. After each epoch listed in ``checkpoints`` it
+    is scored. Only ``train_one_epoch`` is timed, so ``seconds`` is the
+    training cost, not the cost of scoring.
+
+    Parameters
+    ----------
+    build : callable ``() -> learner``
+        Makes a fresh, untrained learner (seed it inside for repeatable runs).
+    train_one_epoch : callable ``(learner, x) -> any``
+        One pass over ``x``.
+    score : callable ``(learner) -> float``
+        E.g. the test accuracy of a few-label classifier on the learner's features.
+    x_pool : array
+        The unlabeled pool (first axis = images).
+    pool_sizes : iterable of int
+        Pool sizes to try, each between 1 and ``len(x_pool)``.
+    checkpoints : iterable of int
+        Epochs after which to score, each >= 1.
+    random_state : int, optional
+        Seed for the subsets.
+    verbose : bool
+        Print each record as it is measured.
+
+    Returns
+    -------
+    list of dict
+        One record per (pool size, checkpoint) with keys ``pool_size``,
+        ``epochs``, ``seconds`` (cumulative training time) and ``score``.
+    """
+    x_pool = np.asarray(x_pool)
+    sizes = sorted({_check_positive_int(s, "each pool size") for s in pool_sizes})
+    marks = sorted({_check_positive_int(e, "each checkpoint") for e in checkpoints})
+    if not sizes or not marks:
+        raise ValueError("pool_sizes and checkpoints must each list at least one value.")
+    if sizes[-1] > len(x_pool):
+        raise ValueError(f"pool size {sizes[-1]} exceeds the pool ({len(x_pool)} images).")
+    order = np.random.default_rng(random_state).permutation(len(x_pool))
+    records: list[dict[str, float]] = []
+    for size in sizes:
+        subset = x_pool[order[:size]]
+        learner = build()
+        seconds = 0.0
+        for epoch in range(1, marks[-1] + 1):
+            start = time.perf_counter()
+            train_one_epoch(learner, subset)
+            seconds += time.perf_counter() - start
+            if epoch in marks:
+                record = {"pool_size": size, "epochs": epoch, "seconds": seconds,
+                          "score": float(score(learner))}
+                records.append(record)
+                if verbose:
+                    print(record)
+    return records
+
+
+def missing_data_sweep(
+    x_pool: np.ndarray,
+    x_test: np.ndarray,
+    evaluate: Callable[[np.ndarray, np.ndarray], dict[str, float]],
+    shares: Iterable[float],
+    *,
+    kinds: Sequence[str] = MASK_KINDS,
+    strategies: Sequence[str] = ("zero", "mean"),
+    random_state: int | None = None,
+    verbose: bool = False,
+) -> list[dict[str, Any]]:
+    """Score a pipeline on pool and test images with a growing share of pixels missing.
+
+    For every mask kind and share, the pool and the test images are masked
+    (independently, with seeds derived from ``random_state``), the hidden
+    pixels are filled with each strategy of :func:`impute` (test images with
+    statistics of the pool), and ``evaluate(pool_images, test_images)`` is
+    called. A share of 0 is evaluated once and reported for every kind and
+    strategy.
+
+    Parameters
+    ----------
+    x_pool, x_test : arrays of shape (n, h, w)
+    evaluate : callable ``(pool_images, test_images) -> dict of scores``
+        Receives float32 images on the scale of the inputs.
+    shares : iterable of float in [0, 1]
+    kinds : sequence of {"random", "block"}
+    strategies : sequence of {"zero", "mean", "knn"}
+    random_state : int, optional
+    verbose : bool
+        Print each record as it is measured.
+
+    Returns
+    -------
+    list of dict
+        One record per (kind, share, strategy): those three keys, ``seconds``
+        and the scores ``evaluate`` returned.
+    """
+    x_pool, x_test = _check_images(x_pool), _check_images(x_test)
+    shares = [_check_share(s) for s in shares]
+    if not shares:
+        raise ValueError("shares is empty; pass the fractions to hide, e.g. (0, 0.25, 0.5).")
+    for kind in kinds:
+        if kind not in MASK_KINDS:
+            raise ValueError(f"kinds must be among {MASK_KINDS}, got {kind!r}.")
+    for strategy in strategies:
+        if strategy not in IMPUTE_STRATEGIES:
+            raise ValueError(f"strategies must be among {IMPUTE_STRATEGIES}, got {strategy!r}.")
+    seeds = np.random.default_rng(random_state).integers(2**31, size=2)
+    records: list[dict[str, Any]] = []
+    clean: dict[str, Any] | None = None
+    for kind in kinds:
+        for share in shares:
+            if share == 0 and clean is None:
+                start = time.perf_counter()
+                clean = dict(evaluate(x_pool.astype(np.float32), x_test.astype(np.float32)))
+                clean["seconds"] = time.perf_counter() - start
+            if share == 0:
+                records += [{"kind": kind, "share": 0.0, "strategy": s, **clean} for s in strategies]
+                continue
+            pool, pool_mask = mask_pixels(x_pool, share, kind=kind, random_state=int(seeds[0]))
+            test, test_mask = mask_pixels(x_test, share, kind=kind, random_state=int(seeds[1]))
+            for strategy in strategies:
+                start = time.perf_counter()
+                filled_pool = impute(pool, pool_mask, strategy=strategy)
+                filled_test = impute(test, test_mask, strategy=strategy, reference=(pool, pool_mask))
+                scores = dict(evaluate(filled_pool, filled_test))
+                records.append({"kind": kind, "share": share, "strategy": strategy, **scores,
+                                "seconds": time.perf_counter() - start})
+                if verbose:
+                    print(records[-1])
+    return records
+
+
+def plot_records(
+    records: Sequence[dict[str, Any]],
+    x: str,
+    y: str,
+    group: str | Sequence[str],
+    *,
+    ax: Any = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    logx: bool = False,
+) -> Any:
+    """One line per group of ``records`` (e.g. per mask kind and strategy): ``y`` against ``x``.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        As returned by :func:`missing_data_sweep` or :func:`run_compute_sweep`.
+    x, y : str
+        Keys for the axes.
+    group : str or sequence of str
+        Key(s) whose values name a line.
+    ax : matplotlib Axes, optional
+        Draw into it; a new figure is made otherwise.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if not records:
+        raise ValueError("records is empty: nothing to plot.")
+    keys = [group] if isinstance(group, str) else list(group)
+    for key in [x, y, *keys]:
+        if key not in records[0]:
+            raise ValueError(f"records have no key {key!r}; they have {sorted(records[0])}.")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+    else:
+        fig = ax.figure
+    names = list(dict.fromkeys(tuple(r[k] for k in keys) for r in records))
+    markers = "osD^vP*X"
+    for i, name in enumerate(names):
+        rows = sorted((r for r in records if tuple(r[k] for k in keys) == name), key=lambda r: r[x])
+        ax.plot([r[x] for r in rows], [r[y] for r in rows], marker=markers[i % len(markers)],
+                label=", ".join(str(v) for v in name))
+    if logx:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_xscale("log")
+        plain = FuncFormatter(lambda value, _: f"{value:g}")  # 0.2, 1, 10 rather than 2x10^-1
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    ax.legend(frameon=False)
+    return fig

@@ -1,0 +1,474 @@
+"""An honest label-efficiency experiment: methods x label budgets x label draws.
+
+The rules the runner enforces (after Oliver et al. 2018):
+
+* **Paired draws.** For a budget of ``b`` labels per class and draw ``d``,
+  every method gets the *same* labeled subset (drawn with seed
+  ``random_state + d`` by :func:`helpers.data.sample_labeled_subset`), so
+  differences between methods are not differences in luck.
+* **The test set is touched once per run**, to score the predictions a
+  method returns. Methods tune and early-stop only on their labeled budget.
+* **Every finished run is cached on disk** (keyed by profile, dataset,
+  method name and parameters, budget, draw, seed and the data's sizes): a
+  re-run of the chapter is instant and an interrupted sweep resumes.
+
+A *method* is any callable ``method(task) -> predicted test labels`` that
+receives a :class:`Task`. :class:`Method` attaches a name and the parameters
+that belong in the cache key; the factories at the bottom build the book's
+baselines.
+
+Example
+-------
+>>> import numpy as np
+>>> from sklearn.datasets import load_digits
+>>> d = load_digits()
+>>> x, y = (d.images * 16).astype(np.uint8), d.target
+>>> result = run_experiment({"logreg": logistic_regression_on_pixels()}, x[:1500], y[:1500],
+...                         x[1500:], y[1500:], budgets=(2, 5), n_draws=2, cache_params=None,
+...                         verbose=False)
+>>> len(result.table), result.table.columns[:4]
+(4, ['method', 'labels_per_class', 'n_labels', 'draw'])
+>>> summarize(result.table).columns[:4]
+['method', 'labels_per_class', 'n_labels', 'accuracy_mean']
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from . import cache, data
+from .clustering import MetricsTable
+
+__all__ = [
+    "Task",
+    "Method",
+    "ExperimentResult",
+    "run_experiment",
+    "summarize",
+    "paired_differences",
+    "logistic_regression_on_pixels",
+    "logistic_regression_on_features",
+]
+
+
+@dataclass
+class Task:
+    """One run's inputs: the whole pool (images), the few labels, the test images.
+
+    Attributes
+    ----------
+    x_pool : array (n, h, w) uint8
+        Every image of the pool; the labeled ones are ``x_pool[labeled_idx]``.
+    labeled_idx : array of int (m,)
+        Which pool images carry a label.
+    y_labeled : array of int (m,)
+        Their labels.
+    x_test : array (n_test, h, w) uint8
+        Images to predict (never their labels).
+    n_classes : int
+    random_state : int
+        Seed for this run (differs between draws).
+    """
+
+    x_pool: np.ndarray
+    labeled_idx: np.ndarray
+    y_labeled: np.ndarray
+    x_test: np.ndarray
+    n_classes: int
+    random_state: int
+
+    @property
+    def x_labeled(self) -> np.ndarray:
+        """The labeled images."""
+        return self.x_pool[self.labeled_idx]
+
+
+@dataclass
+class Method:
+    """A named method: ``fit_predict(task)`` returns the predicted class of every test image.
+
+    ``params`` are the hyper-parameters that belong in the cache key (change
+    one and the runs are recomputed).
+    """
+
+    name: str
+    fit_predict: Callable[[Task], np.ndarray]
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __call__(self, task: Task) -> np.ndarray:
+        return self.fit_predict(task)
+
+
+@dataclass
+class ExperimentResult:
+    """What :func:`run_experiment` returns.
+
+    Attributes
+    ----------
+    table : MetricsTable
+        One row (a dict) per run: ``method, labels_per_class, n_labels, draw, accuracy,
+        seconds, cached``.
+    predictions : dict
+        ``(method, labels_per_class, draw) -> predicted test labels``.
+    """
+
+    table: MetricsTable
+    predictions: dict[tuple[str, int, int], np.ndarray]
+
+
+def _as_method(name: str, method: Any) -> Method:
+    if isinstance(method, Method):  # the mapping's key is the name shown in the table
+        return method if method.name == name else Method(name, method.fit_predict, method.params)
+    if callable(method):
+        return Method(name=name, fit_predict=method, params={})
+    raise TypeError(f"method {name!r} must be a callable task -> predictions or a Method, "
+                    f"got {type(method).__name__}.")
+
+
+def _check_budgets(budgets: Sequence[int], y_pool: np.ndarray) -> tuple[int, ...]:
+    budgets = tuple(budgets)
+    if not budgets:
+        raise ValueError("budgets is empty: give at least one number of labels per class.")
+    for b in budgets:
+        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
+            raise ValueError(f"label budgets are positive integers (labels per class), got {b!r}.")
+    smallest = int(np.bincount(y_pool).min())
+    if max(budgets) > smallest:
+        raise ValueError(f"A budget of {max(budgets)} labels per class is larger than the smallest "
+                         f"class of the pool ({smallest} images). Use budgets <= {smallest} or a "
+                         "larger pool.")
+    return tuple(int(b) for b in budgets)
+
+
+def run_experiment(
+    methods: Mapping[str, Any],
+    x_pool: np.ndarray,
+    y_pool: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    budgets: Sequence[int],
+    n_draws: int,
+    random_state: int = 0,
+    cache_params: Mapping[str, Any] | None = None,
+    verbose: bool = True,
+) -> ExperimentResult:
+    """Run every method on every label budget and draw; score each on the test set once.
+
+    Parameters
+    ----------
+    methods : mapping name -> Method or callable
+        Each gets a :class:`Task` and returns predicted test labels. The key is
+        the method's name in the table and in the cache key.
+    x_pool, y_pool : arrays
+        The pool and its labels. Only the drawn labels reach a method; the
+        rest of ``y_pool`` is used for nothing but drawing.
+    x_test, y_test : arrays
+        The test set; ``y_test`` scores the predictions and nothing else.
+    budgets : sequence of int
+        Labels per class.
+    n_draws : int
+        Independent label draws per budget (paired across methods).
+    random_state : int
+        Draw ``d`` uses seed ``random_state + d``.
+    cache_params : mapping, optional
+        Profile, dataset, ... identifying the data; when given, each finished
+        run is stored with :func:`helpers.cache.cached_arrays`. ``None``
+        disables the cache.
+    verbose : bool
+        One line per run.
+
+    Returns
+    -------
+    ExperimentResult
+    """
+    x_pool, y_pool = np.asarray(x_pool), np.asarray(y_pool)
+    x_test, y_test = np.asarray(x_test), np.asarray(y_test)
+    if len(x_pool) != len(y_pool):
+        raise ValueError(f"x_pool and y_pool have different lengths: {len(x_pool)} and {len(y_pool)}.")
+    if len(x_test) != len(y_test):
+        raise ValueError(f"x_test and y_test have different lengths: {len(x_test)} and {len(y_test)}.")
+    if not methods:
+        raise ValueError("methods is empty: give at least one name -> method.")
+    if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
+        raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}.")
+    budgets = _check_budgets(budgets, y_pool)
+    resolved = [_as_method(name, m) for name, m in methods.items()]
+    n_classes = int(max(y_pool.max(), y_test.max())) + 1
+    rows, predictions = [], {}
+    for budget in budgets:
+        for draw in range(int(n_draws)):
+            seed = int(random_state) + draw
+            _, y_lab, idx = data.sample_labeled_subset(x_pool, y_pool, budget, random_state=seed)
+            task = Task(x_pool, idx, y_lab, x_test, n_classes, seed)
+            for method in resolved:
+                key = None
+                if cache_params is not None:
+                    key = {**dict(cache_params), "method": method.name, "params": dict(method.params),
+                           "budget": budget, "draw": draw, "seed": seed, "n_pool": len(y_pool),
+                           "n_test": len(y_test)}
+                stored = {}
+
+                def compute(method: Method = method, task: Task = task) -> dict[str, np.ndarray]:
+                    start = time.perf_counter()
+                    pred = np.asarray(method(task))
+                    seconds = time.perf_counter() - start
+                    if pred.shape != y_test.shape:
+                        raise ValueError(f"method {method.name!r} returned {pred.shape} predictions; "
+                                         f"it must return one class per test image {y_test.shape}.")
+                    stored["fresh"] = True
+                    return {"pred": pred.astype(np.int64), "seconds": np.float64(seconds)}
+
+                if key is None:
+                    out = compute()
+                else:
+                    out = cache.cached_arrays("evaluation-run", key, compute, verbose=False)
+                pred = out["pred"]
+                acc = float(np.mean(pred == y_test))
+                rows.append({"method": method.name, "labels_per_class": budget,
+                             "n_labels": budget * len(np.unique(y_pool)), "draw": draw,
+                             "accuracy": acc, "seconds": float(out["seconds"]),
+                             "cached": not stored.get("fresh", False)})
+                predictions[(method.name, budget, draw)] = pred
+                if verbose:
+                    flag = " (cached)" if rows[-1]["cached"] else ""
+                    print(f"{method.name:>28s}  {budget:>4d}/class  draw {draw}  "
+                          f"acc {acc:.3f}  {rows[-1]['seconds']:6.1f} s{flag}")
+    columns = ["method", "labels_per_class", "n_labels", "draw", "accuracy", "seconds", "cached"]
+    return ExperimentResult(MetricsTable(rows, columns), predictions)
+
+
+def _check_table(table: Sequence[Mapping[str, Any]], needed: set[str]) -> None:
+    if not table:
+        raise ValueError("the table is empty; pass run_experiment(...).table.")
+    missing = needed - set(table[0])
+    if missing:
+        raise ValueError(f"table lacks column(s) {sorted(missing)}; pass run_experiment(...).table.")
+
+
+def summarize(table: Sequence[Mapping[str, Any]]) -> MetricsTable:
+    """Mean and standard deviation over draws of accuracy and seconds, per method and budget.
+
+    The standard deviation is the sample one (``ddof=1``), and 0 with a single
+    draw. Rows keep the order in which methods and budgets first appear.
+    """
+    _check_table(table, {"method", "labels_per_class", "n_labels", "accuracy", "seconds"})
+    groups: dict[tuple[str, int, int], list[Mapping[str, Any]]] = {}
+    for row in table:
+        groups.setdefault((row["method"], row["labels_per_class"], row["n_labels"]), []).append(row)
+    rows = []
+    for (name, budget, n_labels), members in groups.items():
+        acc = np.array([m["accuracy"] for m in members], dtype=float)
+        rows.append({"method": name, "labels_per_class": budget, "n_labels": n_labels,
+                     "accuracy_mean": float(acc.mean()),
+                     "accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
+                     "seconds_mean": float(np.mean([m["seconds"] for m in members])),
+                     "n_draws": len(acc)})
+    return MetricsTable(rows, list(rows[0]))
+
+
+def paired_differences(table: Sequence[Mapping[str, Any]], method: str,
+                       baseline: str) -> MetricsTable:
+    """Per budget: ``method``'s accuracy minus ``baseline``'s on the *same* draws.
+
+    Returns a table with the mean, smallest and largest paired difference and
+    how many draws ``method`` won.
+    """
+    _check_table(table, {"method", "labels_per_class", "draw", "accuracy"})
+    names = {row["method"] for row in table}
+    for name in (method, baseline):
+        if name not in names:
+            raise ValueError(f"unknown method {name!r}; the table has {sorted(names)}.")
+    acc = {(r["method"], r["labels_per_class"], r["draw"]): r["accuracy"] for r in table}
+    rows = []
+    for budget in dict.fromkeys(r["labels_per_class"] for r in table):
+        draws = sorted({d for (m, b, d) in acc if b == budget and m == method}
+                       & {d for (m, b, d) in acc if b == budget and m == baseline})
+        diff = np.array([acc[(method, budget, d)] - acc[(baseline, budget, d)] for d in draws])
+        if len(diff) == 0:
+            continue
+        rows.append({"method": f"{method} - {baseline}", "labels_per_class": budget,
+                     "mean_difference": float(diff.mean()), "min_difference": float(diff.min()),
+                     "max_difference": float(diff.max()), "wins": int((diff > 0).sum()),
+                     "draws": len(diff)})
+    return MetricsTable(rows, list(rows[0]) if rows else None)
+
+
+# ------------------------------------------------------------------ the baselines
+
+
+def logistic_regression_on_pixels(C: float = 1.0, max_iter: int = 500) -> Method:
+    """Baseline: multinomial logistic regression on the labeled images' pixels (scaled to [0, 1])."""
+    from sklearn.linear_model import LogisticRegression
+
+    def fit_predict(task: Task) -> np.ndarray:
+        clf = LogisticRegression(C=C, max_iter=max_iter)
+        clf.fit(data.to_vectors(task.x_labeled), task.y_labeled)
+        return clf.predict(data.to_vectors(task.x_test))
+
+    return Method("logistic regression (pixels)", fit_predict, {"C": C, "max_iter": max_iter})
+
+
+def logistic_regression_on_features(
+    features_pool: np.ndarray, features_test: np.ndarray, *, C: float = 0.1,
+    name: str = "logistic regression (k-means features)", max_iter: int = 1000,
+) -> Method:
+    """Logistic regression on precomputed features (rows aligned with the pool and the test set).
+
+    Features are standardised with statistics of the whole *pool* (no labels needed).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    features_pool, features_test = np.asarray(features_pool), np.asarray(features_test)
+    if features_pool.ndim != 2 or features_test.ndim != 2 or \
+            features_pool.shape[1] != features_test.shape[1]:
+        raise ValueError(f"features_pool and features_test must be 2-D with the same number of "
+                         f"columns, got {features_pool.shape} and {features_test.shape}.")
+    mean = features_pool.mean(0)
+    scale = features_pool.std(0) + 1e-6
+
+    def fit_predict(task: Task) -> np.ndarray:
+        if len(features_pool) != len(task.x_pool) or len(features_test) != len(task.x_test):
+            raise ValueError("the features' rows do not match the task's pool and test set.")
+        clf = LogisticRegression(C=C, max_iter=max_iter)
+        clf.fit((features_pool[task.labeled_idx] - mean) / scale, task.y_labeled)
+        return clf.predict((features_test - mean) / scale)
+
+    return Method(name, fit_predict, {"C": C, "max_iter": max_iter,
+                                      "features": [list(features_pool.shape), float(mean.sum())]})
+
+
+def _small_cnn(n_classes: int, seed: int, filters: Sequence[int], dense_units: int) -> Any:
+    import keras
+
+    from . import models
+
+    keras.utils.set_random_seed(int(seed))
+    return models.build_cnn((28, 28, 1), n_classes, filters=tuple(filters), dense_units=dense_units)
+
+
+def cnn_from_scratch(
+    *, epochs: int, patience: int, batch_size: int = 16, filters: Sequence[int] = (16, 32),
+    dense_units: int = 64, name: str = "CNN from scratch",
+) -> Method:
+    """Baseline: chapter 4's small CNN trained on the labeled images alone.
+
+    Early stopping watches a fifth of the labeled budget (stratified); with one
+    label per class there is nothing to hold out and all ``epochs`` run.
+    """
+    from . import training
+
+    def fit_predict(task: Task) -> np.ndarray:
+        net = _small_cnn(task.n_classes, task.random_state, filters, dense_units)
+        training.fit_classifier(net, data.to_tensors(task.x_labeled), task.y_labeled, epochs=epochs,
+                                batch_size=batch_size, patience=patience,
+                                random_state=task.random_state, verbose=0)
+        return training.predict_classes(net, data.to_tensors(task.x_test))
+
+    return Method(name, fit_predict, {"epochs": epochs, "patience": patience, "batch_size": batch_size,
+                                      "filters": list(filters), "dense_units": dense_units})
+
+
+def fine_tuned_network(
+    pretrained: Any, *, epochs: int, patience: int, batch_size: int = 16,
+    head_learning_rate: float = 1e-2, full_learning_rate: float = 1e-4,
+    name: str = "article's recipe (k-means ids, fine-tuned)", tag: str = "",
+) -> Method:
+    """Fine-tune a network pretrained on the pool (new head, then all layers) on the labels.
+
+    ``pretrained`` is either a Keras model (shared by every run, e.g. chapter
+    4's network pretrained on k-means ids) or a callable ``task -> model`` that
+    builds one per run (e.g. a student pretrained on that draw's pseudo-labels).
+    ``tag`` names the pretrained weights in the cache key.
+    """
+    from . import training
+
+    def fit_predict(task: Task) -> np.ndarray:
+        base = pretrained(task) if callable(pretrained) and not hasattr(pretrained, "layers") \
+            else pretrained
+        net, _ = training.fine_tune(
+            base, data.to_tensors(task.x_labeled), task.y_labeled, n_classes=task.n_classes,
+            mode="full", head_epochs=epochs, full_epochs=epochs, batch_size=batch_size,
+            head_learning_rate=head_learning_rate, full_learning_rate=full_learning_rate,
+            patience=patience, random_state=task.random_state, verbose=0)
+        return training.predict_classes(net, data.to_tensors(task.x_test))
+
+    return Method(name, fit_predict, {"epochs": epochs, "patience": patience,
+                                      "batch_size": batch_size, "head_lr": head_learning_rate,
+                                      "full_lr": full_learning_rate, "pretrained": tag})
+
+
+def _alpha(s: Any, task: Task, alpha: float | str) -> float:
+    if alpha == "auto":
+        from . import semi_supervised as ssl
+
+        return ssl.choose_alpha(s, task.labeled_idx, task.y_labeled, n_classes=task.n_classes,
+                                random_state=task.random_state)
+    if isinstance(alpha, str):
+        raise ValueError(f"alpha must be a number in (0, 1) or 'auto', got {alpha!r}.")
+    return float(alpha)
+
+
+def label_spreading_on_graph(
+    pool_neighbors: np.ndarray, query_neighbors: np.ndarray, *, alpha: float | str = "auto",
+    n_iter: int = 50, name: str = "label spreading (k-means features)", tag: str = "",
+) -> Method:
+    """Spread the labels over a prebuilt kNN graph of the pool; predict a test image from its
+    pool neighbours (see :mod:`helpers.semi_supervised`). ``tag`` names the graph in the cache key.
+
+    ``alpha="auto"`` picks it per run by cross-validation inside the labeled budget
+    (:func:`helpers.semi_supervised.choose_alpha`)."""
+    from . import semi_supervised as ssl
+
+    s = ssl.spreading_matrix(pool_neighbors)
+
+    def fit_predict(task: Task) -> np.ndarray:
+        if len(pool_neighbors) != len(task.x_pool) or len(query_neighbors) != len(task.x_test):
+            raise ValueError("the graph's rows do not match the task's pool and test set.")
+        spread = ssl.spread_on_graph(s, task.labeled_idx, task.y_labeled, n_classes=task.n_classes,
+                                     alpha=_alpha(s, task, alpha), n_iter=n_iter)
+        return ssl.predict_from_neighbors(spread.distributions, query_neighbors)
+
+    return Method(name, fit_predict, {"alpha": alpha, "n_iter": n_iter, "graph": tag,
+                                      "k": int(np.asarray(pool_neighbors).shape[1])})
+
+
+def teacher_student(
+    pool_neighbors: np.ndarray, *, epochs: int, keep: float = 0.8, alpha: float | str = "auto",
+    n_iter: int = 50, batch_size: int = 128, filters: Sequence[int] = (16, 32),
+    dense_units: int = 64, cache_params: Mapping[str, Any] | None = None,
+    name: str = "teacher -> student CNN", tag: str = "",
+) -> Method:
+    """Spread the labels over the pool's graph (teacher), keep the most confident share of every
+    pseudo-class, and train chapter 4's CNN on them (student); the student predicts the test set.
+
+    With ``cache_params`` the student's weights are cached per labeled draw (the key includes a
+    fingerprint of the pseudo-labels), so chapter 5's student is reused by chapter 6.
+    """
+    from . import semi_supervised as ssl
+    from . import training
+
+    s = ssl.spreading_matrix(pool_neighbors)
+
+    def fit_predict(task: Task) -> np.ndarray:
+        if len(pool_neighbors) != len(task.x_pool):
+            raise ValueError("the graph's rows do not match the task's pool.")
+        spread = ssl.spread_on_graph(s, task.labeled_idx, task.y_labeled, n_classes=task.n_classes,
+                                     alpha=_alpha(s, task, alpha), n_iter=n_iter)
+        kept = ssl.select_confident(spread.confidence, spread.labels, keep)
+        net = _small_cnn(task.n_classes, task.random_state, filters, dense_units)
+        x_pool = data.to_tensors(task.x_pool)
+        training.pretrain_on_pseudo_labels(
+            net, x_pool[kept], spread.labels[kept], epochs=epochs, batch_size=batch_size,
+            random_state=task.random_state, cache_params=cache_params, cache_name="student",
+            verbose=0)
+        return training.predict_classes(net, data.to_tensors(task.x_test))
+
+    return Method(name, fit_predict, {"epochs": epochs, "keep": keep, "alpha": alpha,
+                                      "n_iter": n_iter, "batch_size": batch_size,
+                                      "filters": list(filters), "dense_units": dense_units,
+                                      "graph": tag, "k": int(np.asarray(pool_neighbors).shape[1])})

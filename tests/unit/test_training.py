@@ -1,0 +1,198 @@
+import keras
+import numpy as np
+import pytest
+
+from helpers import cache, config, models, training
+
+
+@pytest.fixture(autouse=True)
+def tmp_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(config.CACHE_ENV, str(tmp_path / "cache"))
+
+
+def blobs(n=120, d=6, n_classes=3, seed=0):
+    """Well-separated Gaussian blobs: an MLP learns them in a few epochs."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 3, size=(n_classes, d))
+    y = np.arange(n) % n_classes
+    x = centres[y] + rng.normal(0, 0.5, size=(n, d))
+    return x.astype(np.float32), y
+
+
+def small_mlp(d=6, n_classes=3, seed=0):
+    keras.utils.set_random_seed(seed)
+    return models.build_mlp(d, n_classes, hidden=(16, 8))
+
+
+def test_fit_learns_above_chance():
+    x, y = blobs()
+    net = small_mlp()
+    history = training.fit_classifier(net, x, y, epochs=10, learning_rate=1e-2, batch_size=32,
+                                      random_state=0, verbose=0)
+    assert "val_loss" in history.history and "accuracy" in history.history
+    assert training.evaluate_accuracy(net, x, y) > 0.8  # chance is 1/3
+
+
+def test_fit_is_repeatable():
+    x, y = blobs()
+    runs = []
+    for _ in range(2):
+        net = small_mlp(seed=1)
+        training.fit_classifier(net, x, y, epochs=3, random_state=5, verbose=0)
+        runs.append(net.get_layer("head").get_weights()[0])
+    assert np.allclose(runs[0], runs[1])
+
+
+def test_progress_lines_are_compact(capsys):
+    x, y = blobs()
+    training.fit_classifier(small_mlp(), x, y, epochs=6, random_state=0, verbose=1,
+                            progress_every=3, patience=None, label="demo")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("demo epoch 3/6") and "val_acc" in lines[0]
+    progress = training.EpochProgress(every=5, label="x")
+    progress.set_params({"epochs": 20})
+    progress.on_train_begin()
+    for epoch in range(7):  # early stopping ends training after epoch 7
+        progress.on_epoch_end(epoch, {"loss": 1.0})
+    progress.on_train_end()
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines == ["x epoch  5/20  loss 1.000", "x epoch  7/20  loss 1.000  (stopped early)"]
+
+
+@pytest.mark.parametrize("x_bad, y_bad, match", [
+    (np.zeros((10, 6), np.float32), np.zeros(9, int), "same length"),
+    (np.zeros((10, 6), np.float32), np.full(10, 3), "ids 0..2"),
+    (np.zeros((10, 6), np.float32), np.full(10, -1), "ids 0..2"),
+    (np.zeros((0, 6), np.float32), np.zeros(0, int), "empty"),
+    (np.zeros((10, 5), np.float32), np.zeros(10, int), r"shape \(6,\)"),
+    (np.zeros((10, 6), np.uint8), np.zeros(10, int), "uint8"),
+    (np.zeros((10, 6), np.float32), np.zeros((10, 3), int), "1-D"),
+    (np.zeros((10, 6), np.float32), np.full(10, 0.5), "integer"),
+])
+def test_bad_inputs_have_clear_errors(x_bad, y_bad, match):
+    with pytest.raises(ValueError, match=match):
+        training.fit_classifier(small_mlp(), x_bad, y_bad, epochs=1, verbose=0)
+
+
+def test_bad_settings():
+    x, y = blobs()
+    with pytest.raises(ValueError, match="epochs"):
+        training.fit_classifier(small_mlp(), x, y, epochs=0)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        training.fit_classifier(small_mlp(), x, y, epochs=1, validation_fraction=1.0)
+    with pytest.raises(ValueError, match="mode"):
+        training.fine_tune(small_mlp(), x, y, n_classes=3, mode="partial")
+    with pytest.raises(ValueError, match="n_classes"):
+        training.fine_tune(small_mlp(), x, y, n_classes=1)
+    with pytest.raises(ValueError, match="Add the channel axis"):
+        cnn = models.build_cnn((8, 8, 1), 3, filters=(2,), dense_units=4)
+        training.evaluate_accuracy(cnn, np.zeros((4, 8, 8), np.float32), np.zeros(4, int))
+
+
+def test_split_validation_is_stratified_and_never_empty_per_class():
+    y = np.repeat(np.arange(5), 10)
+    train_idx, val_idx = training.split_validation(y, 0.2, random_state=0)
+    assert len(np.intersect1d(train_idx, val_idx)) == 0 and len(train_idx) + len(val_idx) == 50
+    assert np.bincount(y[val_idx]).tolist() == [2] * 5
+    one_each = np.arange(5)
+    train_idx, val_idx = training.split_validation(one_each, 0.2)
+    assert len(val_idx) == 0 and len(train_idx) == 5
+
+
+def test_linear_probe_keeps_backbone_and_original():
+    x, y = blobs()
+    net = small_mlp()
+    original = [w.copy() for w in net.get_weights()]
+    backbone_before = net.get_layer("features").get_weights()[0].copy()
+    new, histories = training.fine_tune(net, x, y % 2, n_classes=2, mode="linear_probe",
+                                        head_epochs=3, random_state=0, verbose=0)
+    assert set(histories) == {"head"} and new.output_shape == (None, 2)
+    assert np.array_equal(new.get_layer("features").get_weights()[0], backbone_before)
+    assert all(np.array_equal(a, b) for a, b in zip(original, net.get_weights()))
+    assert all(lay.trainable for lay in new.layers)  # handed back unfrozen
+
+
+def test_full_fine_tune_changes_backbone_and_learns():
+    x, y = blobs(seed=3)
+    net = small_mlp()
+    backbone_before = net.get_layer("features").get_weights()[0].copy()
+    new, histories = training.fine_tune(net, x, y, n_classes=3, mode="full", head_epochs=5,
+                                        full_epochs=20, head_learning_rate=1e-2,
+                                        full_learning_rate=1e-2, random_state=0, verbose=0)
+    assert set(histories) == {"head", "full"}
+    assert not np.array_equal(new.get_layer("features").get_weights()[0], backbone_before)
+    assert training.evaluate_accuracy(new, x, y) > 0.6
+
+
+def test_transfer_first_layers_copies_and_freezes():
+    source = small_mlp(seed=0)
+    target = small_mlp(seed=1)
+    training.transfer_first_layers(source, target, 1, freeze=True)
+    layers_s, layers_t = models.trainable_layers(source), models.trainable_layers(target)
+    assert np.array_equal(layers_s[0].get_weights()[0], layers_t[0].get_weights()[0])
+    assert not np.array_equal(layers_s[1].get_weights()[0], layers_t[1].get_weights()[0])
+    assert [lay.trainable for lay in layers_t] == [False, True, True]
+    x, y = blobs()
+    frozen = layers_t[0].get_weights()[0].copy()
+    training.fit_classifier(target, x, y, epochs=2, verbose=0)
+    assert np.array_equal(layers_t[0].get_weights()[0], frozen)
+    with pytest.raises(ValueError, match="between 0 and 3"):
+        training.transfer_first_layers(source, target, 4)
+    with pytest.raises(ValueError, match="weight shapes"):
+        training.transfer_first_layers(source, models.build_mlp(5, 3, hidden=(16, 8)), 1)
+
+
+def test_pretrain_is_cached_with_history():
+    x, y = blobs(n=60)
+    first = small_mlp(seed=2)
+    h1 = training.pretrain_on_pseudo_labels(first, x, y, epochs=2, random_state=0,
+                                            cache_params={"test": 1}, verbose=0)
+    second = small_mlp(seed=7)
+    h2 = training.pretrain_on_pseudo_labels(second, x, y, epochs=2, random_state=0,
+                                            cache_params={"test": 1}, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(first.get_weights(), second.get_weights()))
+    assert np.allclose(h1.history["accuracy"], h2.history["accuracy"])
+    assert len(list(config.cache_dir("pseudo-label-pretraining").glob("*.weights.h5"))) == 1
+    with pytest.raises(ValueError, match="pseudo_labels"):
+        training.pretrain_on_pseudo_labels(small_mlp(), x, y + 5, epochs=1, verbose=0)
+
+
+def test_fingerprints():
+    a = np.arange(6)
+    assert training.array_fingerprint(a) == training.array_fingerprint(a.copy())
+    assert training.array_fingerprint(a) != training.array_fingerprint(a.reshape(2, 3))
+    assert training.architecture_signature(small_mlp(seed=0)) == \
+        training.architecture_signature(small_mlp(seed=1))
+    assert cache.cache_key({"a": training.array_fingerprint(a)})
+
+
+def test_min_steps_per_epoch_cycles_small_data():
+    x, y = blobs(n=30)
+    net = small_mlp()
+    training.fit_classifier(net, x, y, epochs=2, batch_size=16, validation_fraction=0.0,
+                            min_steps_per_epoch=5, verbose=0)
+    assert int(net.optimizer.iterations.numpy()) == 2 * 6  # 2 batches per pass, 3 passes
+    with pytest.raises(ValueError, match="min_steps_per_epoch"):
+        training.fit_classifier(net, x, y, epochs=1, min_steps_per_epoch=0, verbose=0)
+
+
+def test_label_budget_curves_share_draws_across_methods():
+    x, y = blobs(n=90)
+    seen = {}
+
+    def record(name):
+        def method(x_lab, y_lab, seed):
+            seen.setdefault((len(y_lab), seed), {})[name] = x_lab.copy()
+            return small_mlp(seed=seed)  # untrained: only the bookkeeping is under test
+        return method
+
+    out = training.label_budget_curves({"a": record("a"), "b": record("b")}, x, y, x, y,
+                                       budgets=[1, 4], n_draws=2, random_state=3, verbose=0)
+    assert set(out) == {"a", "b"} and out["a"].shape == (2, 2)
+    assert np.all((out["a"] >= 0) & (out["a"] <= 1))
+    assert sorted(seen) == [(3, 3), (3, 4), (12, 3), (12, 4)]
+    assert all(np.array_equal(v["a"], v["b"]) for v in seen.values())
+    with pytest.raises(ValueError, match="methods is empty"):
+        training.label_budget_curves({}, x, y, x, y, budgets=[1], n_draws=1)
+    with pytest.raises(ValueError, match="n_draws"):
+        training.label_budget_curves({"a": record("a")}, x, y, x, y, budgets=[1], n_draws=0)
