@@ -189,9 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, default=ROOT / "benchmarks" / "runs",
                         help="where raw JSON of each run is kept (git-ignored)")
     args = parser.parse_args(argv)
-    runs = [run_profile(p, args.dataset, args.runs) for p in args.profiles]
-    report = results.render_report(machine_header(), runs, budgets.BUDGETS, args.dataset)
-    args.report.write_text(report)
+    runs = []
+    for profile in args.profiles:  # the report is rewritten after each profile: a cut-short run keeps it
+        runs.append(run_profile(profile, args.dataset, args.runs))
+        report = results.render_report(machine_header(), runs, budgets.BUDGETS, args.dataset)
+        args.report.write_text(report)
     print(report)
     print(f"[bench] report written to {args.report.relative_to(ROOT)}")
     return 0

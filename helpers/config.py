@@ -224,6 +224,8 @@ def setup(
         Print a one-line summary.
     """
     settings = Settings(get_profile(profile), get_dataset_name(dataset), int(seed))
+    # Show NumPy scalars as plain numbers (69.6, not np.float64(69.6)) in the book's outputs.
+    np.set_printoptions(legacy="1.25")
     if deterministic:
         seed_everything(settings.seed)
     else:

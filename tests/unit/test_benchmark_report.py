@@ -45,3 +45,22 @@ def test_report_has_every_chapter():
                                  "fashion_mnist")
     assert "| 00_x | 1.5 | 500 |" in text and "| 01_x | 2.5 | 500 |" in text
     assert text.startswith("# Benchmark")
+
+
+def test_results_section_from_glued_rows():
+    rows = [{"method": "cnn", "labels_per_class": 10, "n_labels": 100, "accuracy_mean": 0.689,
+             "accuracy_std": 0.02, "seconds_mean": 7.0, "n_draws": 3},
+            {"method": "cnn", "labels_per_class": 1, "n_labels": 10, "accuracy_mean": 0.5,
+             "accuracy_std": 0.0, "seconds_mean": 3.0, "n_draws": 3}]
+    clus = [{"method": "k-means on pixels", "acc": 0.471, "nmi": 0.511, "ari": 0.347,
+             "seconds": None}]
+    run = make_run("full", [1.0])
+    run["chapters"][0]["glue"] = {"bench_results": rows, "bench_clustering": clus}
+    text = "\n".join(results.results_section(run))
+    assert "| cnn | 50.0 ± 0.0 (3 s) | 68.9 ± 2.0 (7 s) |" in text
+    assert "| k-means on pixels | 0.471 | 0.511 | 0.347 | – |" in text
+    assert "87.1" in text and "0.47" in text
+
+
+def test_parse_handles_nan_and_lists():
+    assert results._parse("[{'a': nan, 'b': 1.5}]") == [{"a": None, "b": 1.5}]

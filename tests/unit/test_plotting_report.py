@@ -55,3 +55,16 @@ def test_glue_passes_plain_python_values_to_myst_nb(monkeypatch):
     assert seen == {"x": 0.25, "y": 3} and type(seen["y"]) is int
     with pytest.raises(ValueError, match="name"):
         report.glue("", 1)
+
+
+def test_to_builtin_converts_nested_numpy_scalars():
+    value = report.to_builtin({"a": [np.float64(0.5), (np.int64(2),)], "b": "x"})
+    assert value == {"a": [0.5, (2,)], "b": "x"}
+    assert type(value["a"][0]) is float and type(value["a"][1][0]) is int
+
+
+def test_setup_prints_numpy_scalars_plainly():
+    from helpers import config
+
+    config.setup("quick", "digits", deterministic=False, verbose=False)
+    assert repr(np.float64(69.6)) == "69.6"
