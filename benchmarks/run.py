@@ -188,7 +188,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=ROOT / "benchmarks" / "README.md")
     parser.add_argument("--runs", type=Path, default=ROOT / "benchmarks" / "runs",
                         help="where raw JSON of each run is kept (git-ignored)")
+    parser.add_argument("--from-runs", action="store_true",
+                        help="re-render the report from the JSON kept in --runs, without building")
     args = parser.parse_args(argv)
+    if args.from_runs:
+        runs = []
+        for profile in args.profiles:
+            stored = json.loads((args.runs / f"{profile}.json").read_text())
+            runs.append({"profile": profile, **stored})
+        report = results.render_report(machine_header(), runs, budgets.BUDGETS, args.dataset)
+        args.report.write_text(report)
+        print(report)
+        return 0
     runs = []
     for profile in args.profiles:  # the report is rewritten after each profile: a cut-short run keeps it
         runs.append(run_profile(profile, args.dataset, args.runs))

@@ -64,3 +64,11 @@ def test_results_section_from_glued_rows():
 
 def test_parse_handles_nan_and_lists():
     assert results._parse("[{'a': nan, 'b': 1.5}]") == [{"a": None, "b": 1.5}]
+
+
+def test_missed_budgets_are_explained():
+    full = make_run("full", [900, 500, 100], cold=1600)
+    full["chapters"][0]["notebook"] = "06_evaluation"
+    text = "\n".join(results.why_missed([full], budgets.BUDGETS))
+    assert "1600 s > 1200 s" in text and "06_evaluation (900 s)" in text
+    assert results.why_missed([make_run("full", [10], cold=100)], budgets.BUDGETS) == []
