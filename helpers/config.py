@@ -190,6 +190,9 @@ def seed_everything(seed: int = SEED, *, threads: int | None = None) -> None:
     import tensorflow as tf
 
     keras.utils.set_random_seed(int(seed))
+    # Many small fits trigger TensorFlow's "retracing" warning, which names functions by memory
+    # address; it is noise on a printed page and changes from run to run.
+    tf.get_logger().setLevel("ERROR")
     tf.config.experimental.enable_op_determinism()
     if threads is not None:
         try:
