@@ -55,6 +55,30 @@ __all__ = [
 ]
 
 
+def _check_seed_labels(labeled_idx: Any, labels: Any, n: int, n_classes: int | None,
+                       alpha: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Validate the known labels that spreading starts from; return them and the class count."""
+    labeled_idx, labels = np.asarray(labeled_idx), np.asarray(labels)
+    if labeled_idx.ndim != 1 or labels.ndim != 1 or len(labeled_idx) != len(labels):
+        raise ValueError(f"labeled_idx and labels must be 1-D with the same length, got "
+                         f"{labeled_idx.shape} and {labels.shape}.")
+    if len(labels) == 0:
+        raise ValueError("No labeled samples: spreading needs at least one label per class.")
+    if not np.issubdtype(labeled_idx.dtype, np.integer) or labeled_idx.min() < 0 \
+            or labeled_idx.max() >= n:
+        raise ValueError(f"labeled_idx must hold integer positions in 0..{n - 1}.")
+    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
+        raise ValueError(f"labels must be non-negative integer class ids, got dtype {labels.dtype}.")
+    n_classes = int(labels.max()) + 1 if n_classes is None else int(n_classes)
+    missing = sorted(set(range(n_classes)) - set(labels.tolist()))
+    if missing:
+        raise ValueError(f"class(es) {missing} have no label, so nothing can spread to them. "
+                         "Give at least one label per class.")
+    if not 0.0 < float(alpha) < 1.0:
+        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}.")
+    return labeled_idx, labels, n_classes
+
+
 def _check_features(x: Any, what: str = "features") -> np.ndarray:
     x = np.asarray(x)
     if x.ndim != 2:
@@ -203,27 +227,9 @@ def spread_labels(
     """
     x = _check_features(x)
     n = len(x)
-    labeled_idx = np.asarray(labeled_idx)
-    labels = np.asarray(labels)
-    if labeled_idx.ndim != 1 or labels.ndim != 1 or len(labeled_idx) != len(labels):
-        raise ValueError(f"labeled_idx and labels must be 1-D with the same length, got "
-                         f"{labeled_idx.shape} and {labels.shape}.")
-    if len(labels) == 0:
-        raise ValueError("No labeled samples: spreading needs at least one label per class.")
-    if not np.issubdtype(labeled_idx.dtype, np.integer) or labeled_idx.min() < 0 \
-            or labeled_idx.max() >= n:
-        raise ValueError(f"labeled_idx must hold integer positions in 0..{n - 1}.")
+    labeled_idx, labels, n_classes = _check_seed_labels(labeled_idx, labels, n, n_classes, alpha)
     if len(np.unique(labeled_idx)) != len(labeled_idx):
         raise ValueError("labeled_idx contains duplicates; each sample can be labeled once.")
-    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
-        raise ValueError(f"labels must be non-negative integer class ids, got dtype {labels.dtype}.")
-    n_classes = int(labels.max()) + 1 if n_classes is None else int(n_classes)
-    missing = sorted(set(range(n_classes)) - set(labels.tolist()))
-    if missing:
-        raise ValueError(f"class(es) {missing} have no label, so nothing can spread to them. "
-                         "Give at least one label per class.")
-    if not 0.0 < float(alpha) < 1.0:
-        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}.")
     k = _check_n_neighbors(n_neighbors, n)
     y = np.full(n, -1, dtype=np.int64)
     y[labeled_idx] = labels
@@ -351,22 +357,7 @@ def spread_on_graph(
         does not win merely because its labels sit in a dense region.
     """
     n = s.shape[0]
-    labeled_idx, labels = np.asarray(labeled_idx), np.asarray(labels)
-    if labeled_idx.ndim != 1 or labels.ndim != 1 or len(labeled_idx) != len(labels):
-        raise ValueError(f"labeled_idx and labels must be 1-D with the same length, got "
-                         f"{labeled_idx.shape} and {labels.shape}.")
-    if len(labels) == 0 or not np.issubdtype(labeled_idx.dtype, np.integer) \
-            or labeled_idx.min() < 0 or labeled_idx.max() >= n:
-        raise ValueError(f"labeled_idx must hold at least one integer position in 0..{n - 1}.")
-    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
-        raise ValueError(f"labels must be non-negative integer class ids, got dtype {labels.dtype}.")
-    n_classes = int(labels.max()) + 1 if n_classes is None else int(n_classes)
-    missing = sorted(set(range(n_classes)) - set(labels.tolist()))
-    if missing:
-        raise ValueError(f"class(es) {missing} have no label, so nothing can spread to them. "
-                         "Give at least one label per class.")
-    if not 0.0 < float(alpha) < 1.0:
-        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}.")
+    labeled_idx, labels, n_classes = _check_seed_labels(labeled_idx, labels, n, n_classes, alpha)
     if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
         raise ValueError(f"n_iter must be a positive integer, got {n_iter!r}.")
     y0 = np.zeros((n, n_classes), dtype=np.float32)
