@@ -52,6 +52,11 @@ __all__ = [
     "paired_differences",
     "logistic_regression_on_pixels",
     "logistic_regression_on_features",
+    "cnn_from_scratch",
+    "fine_tuned_network",
+    "label_spreading_on_graph",
+    "teacher_student",
+    "propagation_student",
 ]
 
 
@@ -472,3 +477,50 @@ def teacher_student(
                                       "n_iter": n_iter, "batch_size": batch_size,
                                       "filters": list(filters), "dense_units": dense_units,
                                       "graph": tag, "k": int(np.asarray(pool_neighbors).shape[1])})
+
+
+def propagation_student(
+    pool_neighbors: np.ndarray, *, rounds: int = 3, epochs_per_round: int = 4,
+    alpha: float | str = "auto", round_alpha: float = 0.99, n_iter: int = 50, max_shift: int = 2,
+    flip: bool = True,
+    batch_size: int = 128, filters: Sequence[int] = (16, 32), dense_units: int = 64,
+    cache_params: Mapping[str, Any] | None = None,
+    name: str = "propagation <-> student CNN", tag: str = "",
+) -> Method:
+    """Chapter 5's best method: spread the labels over the pool's graph (the first teacher), then
+    alternate training chapter 4's CNN on augmented images with weighted pseudo-labels and
+    re-spreading the labels over a graph of the network's features
+    (:func:`helpers.self_training.propagate_and_train`); the last student predicts the test set.
+
+    ``alpha`` is the first teacher's (``"auto"``: cross-validated inside the labeled budget),
+    ``round_alpha`` that of the graphs rebuilt between rounds (fixed: the network has seen the
+    labeled images, so cross-validating on them is biased). ``flip`` mirrors training images
+    (right for clothes, wrong for digits). With ``cache_params``
+    the student is cached per labeled draw, so chapter 5's run is reused by chapter 6.
+    """
+    from . import self_training
+    from . import semi_supervised as ssl
+    from . import training
+
+    s = ssl.spreading_matrix(pool_neighbors)
+    k = int(np.asarray(pool_neighbors).shape[1])
+
+    def fit_predict(task: Task) -> np.ndarray:
+        if len(pool_neighbors) != len(task.x_pool):
+            raise ValueError("the graph's rows do not match the task's pool.")
+        teacher = ssl.spread_on_graph(s, task.labeled_idx, task.y_labeled,
+                                      n_classes=task.n_classes, alpha=_alpha(s, task, alpha),
+                                      n_iter=n_iter)
+        net = _small_cnn(task.n_classes, task.random_state, filters, dense_units)
+        self_training.propagate_and_train(
+            net, data.to_tensors(task.x_pool), task.labeled_idx, task.y_labeled,
+            teacher.distributions, rounds=rounds, epochs_per_round=epochs_per_round,
+            n_neighbors=k, alpha=round_alpha, max_shift=max_shift, flip=flip, batch_size=batch_size,
+            random_state=task.random_state, cache_params=cache_params)
+        return training.predict_classes(net, data.to_tensors(task.x_test))
+
+    return Method(name, fit_predict, {"rounds": rounds, "epochs_per_round": epochs_per_round,
+                                      "alpha": alpha, "round_alpha": round_alpha, "n_iter": n_iter, "max_shift": max_shift,
+                                      "flip": flip, "batch_size": batch_size,
+                                      "filters": list(filters), "dense_units": dense_units,
+                                      "graph": tag, "k": k})
