@@ -1,7 +1,7 @@
 """helpers: the small, tested package that the chapters of *Few Labels, Many Images* import.
 
 Modules (data flows one way: notebooks -> evaluation -> features / semi_supervised /
-training / representations / challenges -> data / clustering / models / cache / plotting / config):
+self_training / training / representations / challenges -> data / clustering / models / cache / plotting / config):
 
 - :mod:`helpers.config`          profile (quick/full), dataset choice, seeds, cache folder
 - :mod:`helpers.data`            offline loading, checksums, subsamples and label budgets
@@ -12,6 +12,7 @@ training / representations / challenges -> data / clustering / models / cache / 
 - :mod:`helpers.training`        supervised fitting, pseudo-label pretraining, fine-tuning
 - :mod:`helpers.features`        k-means patch features (Coates & Ng)
 - :mod:`helpers.semi_supervised` label spreading and teacher -> student training
+- :mod:`helpers.self_training`   augmentation and rounds of label propagation <-> student network
 - :mod:`helpers.evaluation`      methods x label budgets x draws, with error bars
 - :mod:`helpers.challenges`      missing pixels, class imbalance, limited compute
 - :mod:`helpers.toy`             small 2-D problems and Lloyd's algorithm for chapter 2
