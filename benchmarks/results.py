@@ -72,8 +72,10 @@ COST_DRIVERS = {
     "04_transfer": "the classic-transfer sweep (budgets x draws x three methods), the which-layers "
                    "experiment and two pretrainings on the pool",
     "05_unlabeled_data_pays_off": "fitting and encoding the k-means patch features, the kNN graph, "
-                                  "student networks",
-    "06_evaluation": "six methods x label budgets x draws, each a training run (students and CNNs dominate)",
+                                  "two student networks (one trained for three rounds)",
+    "06_evaluation": "six methods x label budgets x draws, each a training run; the propagation <-> "
+                     "student method trains a CNN on the whole pool for three rounds in every run "
+                     "and dominates",
 }
 
 
