@@ -482,8 +482,7 @@ def teacher_student(
 def propagation_student(
     pool_neighbors: np.ndarray, *, rounds: int = 3, epochs_per_round: int = 4,
     alpha: float | str = "auto", round_alpha: float = 0.99, n_iter: int = 50, max_shift: int = 2,
-    flip: bool = True,
-    batch_size: int = 128, filters: Sequence[int] = (16, 32), dense_units: int = 64,
+    flip: bool = True, batch_size: int = 128, filters: Sequence[int] = (16, 32), dense_units: int = 64,
     cache_params: Mapping[str, Any] | None = None,
     name: str = "propagation <-> student CNN", tag: str = "",
 ) -> Method:
@@ -495,8 +494,8 @@ def propagation_student(
     ``alpha`` is the first teacher's (``"auto"``: cross-validated inside the labeled budget),
     ``round_alpha`` that of the graphs rebuilt between rounds (fixed: the network has seen the
     labeled images, so cross-validating on them is biased). ``flip`` mirrors training images
-    (right for clothes, wrong for digits). With ``cache_params``
-    the student is cached per labeled draw, so chapter 5's run is reused by chapter 6.
+    (right for clothes, wrong for digits). With ``cache_params`` the student is cached per labeled
+    draw, so chapter 5's run is reused by chapter 6.
     """
     from . import self_training
     from . import semi_supervised as ssl
@@ -520,7 +519,7 @@ def propagation_student(
         return training.predict_classes(net, data.to_tensors(task.x_test))
 
     return Method(name, fit_predict, {"rounds": rounds, "epochs_per_round": epochs_per_round,
-                                      "alpha": alpha, "round_alpha": round_alpha, "n_iter": n_iter, "max_shift": max_shift,
-                                      "flip": flip, "batch_size": batch_size,
+                                      "alpha": alpha, "round_alpha": round_alpha, "n_iter": n_iter,
+                                      "max_shift": max_shift, "flip": flip, "batch_size": batch_size,
                                       "filters": list(filters), "dense_units": dense_units,
                                       "graph": tag, "k": k})

@@ -137,6 +137,8 @@ class PropagationRounds:
 def _train_round(model: Any, x: np.ndarray, labels: np.ndarray, weights: np.ndarray,
                  labeled_idx: np.ndarray, y_labeled: np.ndarray, *, epochs: int, batch_size: int,
                  labeled_share: float, max_shift: int, flip: bool, rng: np.random.Generator) -> None:
+    import tensorflow as tf  # the backend; a tf.data pipeline trains about twice as fast on a CPU
+
     # the few true labels are repeated so they make up about `labeled_share` of every epoch
     repeats = max(1, int(round(labeled_share * len(x) / len(labeled_idx))))
     keep = np.ones(len(x), dtype=bool)
@@ -144,8 +146,6 @@ def _train_round(model: Any, x: np.ndarray, labels: np.ndarray, weights: np.ndar
     idx = np.concatenate([np.flatnonzero(keep), np.tile(labeled_idx, repeats)])
     y = np.concatenate([labels[keep], np.tile(y_labeled, repeats)])
     w = np.concatenate([weights[keep], np.ones(len(labeled_idx) * repeats, dtype=np.float32)])
-    import tensorflow as tf  # the backend; a tf.data pipeline trains about twice as fast on a CPU
-
     for _ in range(epochs):
         xa = augment_images(x[idx], max_shift=max_shift, flip=flip,
                             random_state=int(rng.integers(2**31)))
@@ -245,6 +245,8 @@ def propagate_and_train(
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     if not 0.0 < float(labeled_share) < 1.0:
         raise ValueError(f"labeled_share must be in (0, 1), got {labeled_share!r}.")
+    n_neighbors = ssl._check_n_neighbors(n_neighbors, len(x))  # fail before training, not after
+    augment_images(x[:1], max_shift=max_shift, flip=flip)  # checks max_shift against the image size
 
     def spread(s: Any) -> tuple[ssl.SpreadResult, float]:
         a = (ssl.choose_alpha(s, labeled_idx, y_lab, n_classes=n_classes, random_state=random_state)

@@ -171,6 +171,10 @@ def test_propagate_bad_input(problem):
         call(net, x, labeled, y[labeled], teacher, alpha="best")
     with pytest.raises(ValueError, match="alpha"):
         call(net, x, labeled, y[labeled], teacher, alpha=1.5)
+    with pytest.raises(ValueError, match="n_neighbors"):
+        call(net, x, labeled, y[labeled], teacher, n_neighbors=len(x))
+    with pytest.raises(ValueError, match="off the frame"):
+        call(net, x, labeled, y[labeled], teacher, max_shift=14)
     with pytest.raises(ValueError, match="labeled_share"):
         call(net, x, labeled, y[labeled], teacher, labeled_share=1.0)
 
