@@ -5,7 +5,8 @@ self_training / training / representations / challenges -> data / clustering / m
 
 - :mod:`helpers.config`          profile (quick/full), dataset choice, seeds, cache folder
 - :mod:`helpers.data`            offline loading, checksums, subsamples and label budgets
-- :mod:`helpers.cache`           on-disk cache of trained weights and arrays, keyed by parameters
+- :mod:`helpers.cache`           on-disk cache of trained weights and arrays; `fingerprint`, the one hash of cache keys
+- :mod:`helpers.validation`      input checks shared by every helper (built on scikit-learn's validators)
 - :mod:`helpers.models`          small Keras builders (MLP, CNN, autoencoder), new heads, freezing
 - :mod:`helpers.clustering`      k-means, Hungarian-matched accuracy, NMI/ARI/purity tables
 - :mod:`helpers.representations` PCA, autoencoder codes, UMAP, the N2D clustering pipeline

@@ -33,22 +33,64 @@ import numpy as np
 from . import config
 
 
+def fingerprint(*objects: Any) -> str:
+    """A short, stable hash of whatever determines a cached artefact: the one hash of the book.
+
+    Every cache key is built from it. It understands
+
+    - mappings and sequences of JSON-like values (keys sorted, sets sorted, NumPy scalars as
+      Python numbers), e.g. a dict of hyper-parameters;
+    - NumPy arrays (their shape, dtype and bytes), e.g. a data set or a set of labels;
+    - Keras models (their architecture: layer types and weight shapes, not the weight values;
+      hash ``model.get_weights()`` for those).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fingerprint({"k": 3, "seed": 0}) == fingerprint({"seed": 0, "k": 3})
+    True
+    >>> fingerprint(np.arange(4)) == fingerprint(np.arange(4).reshape(2, 2))
+    False
+    """
+    digest = hashlib.sha256()
+    for obj in objects:
+        _feed(digest, obj)
+    return digest.hexdigest()[:16]
+
+
+def _feed(digest: Any, obj: Any) -> None:
+    if isinstance(obj, np.ndarray):
+        arr = np.ascontiguousarray(obj)
+        digest.update(f"array{arr.shape}{arr.dtype}".encode())
+        digest.update(memoryview(arr).cast("B") if arr.size else b"")
+    elif hasattr(obj, "layers") and hasattr(obj, "get_weights"):  # a Keras model
+        layout = [(type(layer).__name__, [list(w.shape) for w in layer.weights]) for layer in obj.layers]
+        digest.update(("model" + json.dumps(layout)).encode())
+    else:
+        try:
+            text = json.dumps(obj, sort_keys=True, default=_json_default)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"cannot fingerprint {type(obj).__name__}: {err}. Pass NumPy arrays, "
+                            "Keras models, or mappings / lists of numbers and strings.") from err
+        digest.update(("json" + text).encode())
+
+
 def cache_key(params: Mapping[str, Any]) -> str:
-    """A short, stable hash of a mapping of JSON-serialisable parameters."""
+    """The key of a cache entry: the :func:`fingerprint` of its mapping of parameters."""
     if not isinstance(params, Mapping):
         raise TypeError(f"params must be a mapping of parameter names to values, got {type(params).__name__}.")
-    try:
-        text = json.dumps(params, sort_keys=True, default=_json_default)
-    except TypeError as err:
-        raise TypeError(f"cache parameters must be JSON-serialisable: {err}") from err
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return fingerprint(dict(params))
 
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, (tuple, set)):
+    if isinstance(value, np.ndarray):
+        return {"array": fingerprint(value)}
+    if isinstance(value, tuple):
         return list(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=lambda v: json.dumps(v, sort_keys=True, default=_json_default))
     raise TypeError(f"{value!r} ({type(value).__name__}) is not JSON-serialisable")
 
 

@@ -27,7 +27,6 @@ Example
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any, Sequence
 
@@ -39,7 +38,7 @@ from . import cache
 from .clustering import MetricsTable, clustering_scores
 
 __all__ = [
-    "fingerprint", "pca_codes", "autoencoder_params", "train_autoencoder", "autoencoder_codes",
+    "pca_codes", "autoencoder_params", "train_autoencoder", "autoencoder_codes",
     "umap_embedding", "gmm_labels", "n2d_labels", "n2d_pipeline", "n2d_over_seeds",
 ]
 
@@ -55,14 +54,6 @@ def _check_vectors(x: Any, what: str = "x") -> np.ndarray:
         raise ValueError(f"{what} must hold floats (e.g. pixels scaled to [0, 1] by "
                          f"helpers.data.to_vectors), got dtype {arr.dtype}.")
     return arr.astype(np.float32, copy=False)
-
-
-def fingerprint(x: Any) -> str:
-    """A short hash of an array's shape, dtype and bytes: part of every cache key here."""
-    arr = np.ascontiguousarray(np.asarray(x))
-    digest = hashlib.sha256(f"{arr.shape}{arr.dtype}".encode())
-    digest.update(memoryview(arr).cast("B"))
-    return digest.hexdigest()[:16]
 
 
 def pca_codes(x: Any, n_components: int = 50, *, random_state: int | None = 0) -> np.ndarray:
@@ -89,7 +80,7 @@ def autoencoder_params(
 ) -> dict[str, Any]:
     """Everything a trained autoencoder depends on: its cache key."""
     return {
-        "tag": tag, "data": fingerprint(x), "input_dim": int(np.asarray(x).shape[1]),
+        "tag": tag, "data": cache.fingerprint(np.asarray(x)), "input_dim": int(np.asarray(x).shape[1]),
         "code_dim": int(code_dim), "hidden": [int(h) for h in hidden], "epochs": int(epochs),
         "batch_size": int(batch_size), "loss": loss, "learning_rate": float(learning_rate),
         "seed": int(random_state),
@@ -240,7 +231,7 @@ def umap_embedding(
             embedding = reducer.fit_transform(arr).astype(np.float32)
         return {"embedding": embedding, "seconds": np.array(time.perf_counter() - start)}
 
-    params = {"tag": tag, "data": fingerprint(arr), "n_components": int(n_components),
+    params = {"tag": tag, "data": cache.fingerprint(arr), "n_components": int(n_components),
               "n_neighbors": int(n_neighbors), "min_dist": float(min_dist), "metric": metric,
               "n_epochs": n_epochs, "seed": int(random_state)}
     result = compute() if not use_cache else cache.cached_arrays("umap", params, compute, verbose=verbose)

@@ -286,8 +286,8 @@ def propagate_and_train(
     if cache_params is None:
         out = run(model)
     else:
-        params = {**dict(cache_params), "architecture": training.architecture_signature(model),
-                  "data": training.array_fingerprint(x, labeled_idx, y_lab, dist0),
+        params = {**dict(cache_params), "architecture": cache.fingerprint(model),
+                  "data": cache.fingerprint(x, labeled_idx, y_lab, dist0),
                   "rounds": int(rounds), "epochs_per_round": int(epochs_per_round),
                   "n_neighbors": int(n_neighbors), "alpha": alpha, "max_shift": int(max_shift),
                   "flip": bool(flip), "labeled_share": float(labeled_share),

@@ -29,8 +29,6 @@ Example
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any, Callable, Mapping, Sequence
 
 import keras
@@ -41,8 +39,6 @@ from . import cache, data, models
 
 __all__ = [
     "EpochProgress",
-    "architecture_signature",
-    "array_fingerprint",
     "evaluate_accuracy",
     "fine_tune",
     "fit_classifier",
@@ -324,22 +320,6 @@ def _dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool = F
     return ds.batch(min(batch_size, len(y))).prefetch(2)
 
 
-def array_fingerprint(*arrays: Any) -> str:
-    """A short hash of the arrays' shapes, types and bytes (for cache keys)."""
-    digest = hashlib.sha256()
-    for array in arrays:
-        array = np.ascontiguousarray(array)
-        digest.update(f"{array.shape}{array.dtype}".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()[:16]
-
-
-def architecture_signature(model: keras.Model) -> str:
-    """A short hash of a model's layer types and weight shapes (its architecture)."""
-    layout = [(type(lay).__name__, [list(w.shape) for w in lay.weights]) for lay in model.layers]
-    return hashlib.sha256(json.dumps(layout).encode()).hexdigest()[:16]
-
-
 def _history_from(arrays: Mapping[str, np.ndarray]) -> keras.callbacks.History:
     history = keras.callbacks.History()
     history.history = {key: [float(v) for v in np.asarray(value)] for key, value in arrays.items()}
@@ -404,8 +384,8 @@ def pretrain_on_pseudo_labels(
 
     if cache_params is None:
         return train(model)
-    params = {**dict(cache_params), "architecture": architecture_signature(model),
-              "data": array_fingerprint(x_pool, pseudo_labels), "epochs": int(epochs),
+    params = {**dict(cache_params), "architecture": cache.fingerprint(model),
+              "data": cache.fingerprint(x_pool, pseudo_labels), "epochs": int(epochs),
               "batch_size": int(batch_size), "learning_rate": float(learning_rate),
               "random_state": random_state}
     history_name = f"{cache_name}-history"

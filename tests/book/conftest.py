@@ -46,3 +46,69 @@ def html_dir(book_build) -> Path:
     if rc != 0:
         pytest.fail("the book build failed; its log ends with:\n" + log[-4000:])
     return HTML
+
+
+# ------------------------------------------------------------------ the glued values of a build
+# Claims tests (tests/book/test_claims*.py) read what the executed chapters glued. The fixture
+# `glued` runs every claims test twice: against the quick build that `make test` just made, and
+# against the full build in _build/html (the published book) when `make book` made one after the
+# last change to helpers/ and notebooks/; otherwise the full case is skipped with the reason.
+
+FULL_HTML = ROOT / "_build" / "html"
+
+
+def read_glue(html_dir: Path, page: str) -> dict:
+    """The values ``<page>.ipynb`` glued in the build that produced ``html_dir``.
+
+    ``page`` is a path without suffix relative to the book root, or a bare notebook name,
+    which is looked up under ``notebooks/``.
+    """
+    import json
+
+    rel = page if "/" in page else f"notebooks/{page}"
+    path = html_dir.parent / "jupyter_execute" / f"{rel}.glue.json"
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: the build did not execute {page}.")
+    values = {}
+    for name, output in json.loads(path.read_text()).items():
+        text = output["data"]["text/plain"]
+        try:
+            values[name] = json.loads(text.replace("'", '"'))
+        except json.JSONDecodeError:
+            values[name] = text
+    return values
+
+
+def _full_build_is_fresh() -> str | None:
+    """None when _build/html holds a full build newer than the chapters and helpers, else why not."""
+    marker = FULL_HTML.parent / "jupyter_execute" / "notebooks"
+    built = sorted(marker.glob("*.glue.json")) if marker.is_dir() else []
+    if not built:
+        return "no full-profile build in _build/html: `make book` builds it"
+    sources = [*ROOT.joinpath("helpers").glob("*.py"), *ROOT.joinpath("notebooks").glob("*.ipynb"),
+               *ROOT.joinpath("book").glob("*.ipynb")]
+    newest = max(sources, key=lambda p: p.stat().st_mtime)
+    oldest = min(p.stat().st_mtime for p in built)
+    if newest.stat().st_mtime > oldest:
+        return (f"the full-profile build is older than {newest.relative_to(ROOT)}: "
+                "run `make book` again to check its claims")
+    return None
+
+
+@pytest.fixture(params=["quick", "full"])
+def profile(request) -> str:
+    """The profile whose build a claims test reads (each claims test runs for both)."""
+    return request.param
+
+
+@pytest.fixture
+def glued(request, profile):
+    """``glued(page)`` -> the values that page glued in the build of ``profile``."""
+    if profile == "quick":
+        html = request.getfixturevalue("html_dir")
+    else:
+        why = _full_build_is_fresh()
+        if why:
+            pytest.skip(why)
+        html = FULL_HTML
+    return lambda page: read_glue(html, page)

@@ -87,7 +87,7 @@ def test_cache_key_is_stable_and_sensitive():
     assert cache.cache_key({"a": 1, "b": (1, 2)}) == cache.cache_key({"b": [1, 2], "a": 1})
     assert cache.cache_key({"a": 1}) != cache.cache_key({"a": 2})
     assert cache.cache_key({"a": np.int64(3)}) == cache.cache_key({"a": 3})
-    with pytest.raises(TypeError, match="JSON"):
+    with pytest.raises(TypeError, match="cannot fingerprint"):
         cache.cache_key({"a": object()})
     with pytest.raises(TypeError, match="mapping"):
         cache.cache_key([1, 2])
@@ -126,3 +126,25 @@ def test_cached_weights_round_trip():
     assert len(trained) == 1
     for a, b in zip(mlp.get_weights(), other.get_weights()):
         assert np.array_equal(a, b)
+
+
+def test_fingerprint_of_arrays_depends_on_content_shape_and_dtype():
+    a = np.arange(6, dtype=np.int64)
+    assert cache.fingerprint(a) == cache.fingerprint(a.copy())
+    assert cache.fingerprint(a) != cache.fingerprint(a.reshape(2, 3))
+    assert cache.fingerprint(a) != cache.fingerprint(a.astype(np.int32))
+    b = a.copy()
+    b[0] = 1
+    assert cache.fingerprint(a) != cache.fingerprint(b)
+    assert cache.fingerprint(a, b) != cache.fingerprint(b, a)  # order matters
+
+
+def test_fingerprint_of_params_ignores_key_and_set_order():
+    assert cache.cache_key({"a": 1, "b": {3, 1, 2}}) == cache.cache_key({"b": {2, 3, 1}, "a": 1})
+    assert cache.cache_key({"x": np.int64(3)}) == cache.cache_key({"x": 3})
+    assert cache.cache_key({"a": 1}) != cache.cache_key({"a": 2})
+
+
+def test_fingerprint_rejects_what_it_cannot_hash():
+    with pytest.raises(TypeError, match="cannot fingerprint"):
+        cache.fingerprint({"f": object()})
