@@ -42,9 +42,11 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from .report import MetricsTable
+
 __all__ = [
     "check_labels", "contingency", "match_clusters", "relabel", "cluster_accuracy",
-    "direct_accuracy", "purity", "clustering_scores", "metrics_table", "MetricsTable",
+    "direct_accuracy", "purity", "clustering_scores", "metrics_table",
     "fit_kmeans", "kmeans_labels", "sweep_n_clusters",
 ]
 
@@ -209,61 +211,6 @@ def clustering_scores(y_true: Any, y_pred: Any) -> dict[str, float]:
         "direct": direct_accuracy(t, p),
         "k": int(len(np.unique(p))),
     }
-
-
-class MetricsTable(list):
-    """A list of result rows (dicts) that Jupyter shows as a table.
-
-    Each row has a ``"method"`` name and numeric columns; ``columns`` fixes their order.
-    """
-
-    def __init__(self, rows: Sequence[Mapping[str, Any]] = (), columns: Sequence[str] | None = None,
-                 digits: int = 3):
-        super().__init__(dict(r) for r in rows)
-        keys: list[str] = []
-        for row in self:
-            keys += [k for k in row if k not in keys]
-        self.columns = list(columns) if columns is not None else keys
-        self.digits = digits
-
-    def row(self, method: str) -> dict[str, Any]:
-        """The row whose ``"method"`` is ``method``."""
-        for r in self:
-            if r.get("method") == method:
-                return r
-        raise KeyError(f"no row called {method!r}; rows are {[r.get('method') for r in self]}.")
-
-    def column(self, name: str) -> np.ndarray:
-        """One column as an array (``nan`` where a row lacks it)."""
-        return np.array([r.get(name, np.nan) for r in self], dtype=object if name == "method" else float)
-
-    def _cell(self, value: Any) -> str:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return ""
-        if isinstance(value, (float, np.floating)):
-            return f"{value:.{self.digits}f}"
-        return str(value)
-
-    def to_markdown(self) -> str:
-        """The table in Markdown."""
-        lines = ["| " + " | ".join(self.columns) + " |", "|" + "---|" * len(self.columns)]
-        lines += ["| " + " | ".join(self._cell(r.get(c)) for c in self.columns) + " |" for r in self]
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        pad = "padding:0.25em 0.9em;text-align:right"
-        head = "".join(f'<th style="{pad}">{c}</th>' for c in self.columns)
-        body = "".join(
-            "<tr>" + "".join(f'<td style="{pad}">{self._cell(r.get(c))}</td>' for c in self.columns)
-            + "</tr>" for r in self)
-        return (f'<table style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
-                f"<tbody>{body}</tbody></table>")
-
-    def __repr__(self) -> str:
-        cells = [[str(c) for c in self.columns]] + [[self._cell(r.get(c)) for c in self.columns]
-                                                     for r in self]
-        widths = [max(len(row[i]) for row in cells) for i in range(len(self.columns))]
-        return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells)
 
 
 def metrics_table(

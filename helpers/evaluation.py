@@ -41,7 +41,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from . import cache, data
-from .clustering import MetricsTable
+from .report import MetricsTable
 
 __all__ = [
     "Task",

@@ -9,7 +9,7 @@ tell apart.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -315,4 +315,62 @@ def accuracy_vs_labels(
     ax.set_ylabel("test accuracy (%)")
     ax.legend(fontsize=9, loc="lower right")
     fig.tight_layout()
+    return fig
+
+
+def plot_records(
+    records: Sequence[dict[str, Any]],
+    x: str,
+    y: str,
+    group: str | Sequence[str],
+    *,
+    ax: Any = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    logx: bool = False,
+) -> Any:
+    """One line per group of ``records`` (e.g. per mask kind and strategy): ``y`` against ``x``.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        As returned by :func:`helpers.challenges.missing_data_sweep` or
+        :func:`helpers.challenges.run_compute_sweep`.
+    x, y : str
+        Keys for the axes.
+    group : str or sequence of str
+        Key(s) whose values name a line.
+    ax : matplotlib Axes, optional
+        Draw into it; a new figure is made otherwise.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    if not records:
+        raise ValueError("records is empty: nothing to plot.")
+    keys = [group] if isinstance(group, str) else list(group)
+    for key in [x, y, *keys]:
+        if key not in records[0]:
+            raise ValueError(f"records have no key {key!r}; they have {sorted(records[0])}.")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+    else:
+        fig = ax.figure
+    names = list(dict.fromkeys(tuple(r[k] for k in keys) for r in records))
+    markers = "osD^vP*X"
+    for i, name in enumerate(names):
+        rows = sorted((r for r in records if tuple(r[k] for k in keys) == name), key=lambda r: r[x])
+        ax.plot([r[x] for r in rows], [r[y] for r in rows], marker=markers[i % len(markers)],
+                label=", ".join(str(v) for v in name))
+    if logx:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_xscale("log")
+        plain = FuncFormatter(lambda value, _: f"{value:g}")  # 0.2, 1, 10 rather than 2x10^-1
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    ax.legend(frameon=False)
     return fig

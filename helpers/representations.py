@@ -35,7 +35,8 @@ from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
 from . import cache
-from .clustering import MetricsTable, clustering_scores
+from .clustering import clustering_scores
+from .report import MetricsTable
 
 __all__ = [
     "pca_codes", "autoencoder_params", "train_autoencoder", "autoencoder_codes",

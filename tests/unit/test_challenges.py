@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from helpers import challenges as ch
+from helpers import plotting
 
 
 @pytest.fixture
@@ -235,10 +236,10 @@ def test_missing_data_sweep_and_plot(images):
     zero = next(r for r in records if r["share"] == 0.5 and r["strategy"] == "zero" and r["kind"] == "random")
     mean = next(r for r in records if r["share"] == 0.5 and r["strategy"] == "mean" and r["kind"] == "random")
     assert zero["dark"] == pytest.approx(0.5) and mean["dark"] == 0
-    fig = ch.plot_records(records, "share", "dark", ["kind", "strategy"])
+    fig = plotting.plot_records(records, "share", "dark", ["kind", "strategy"])
     assert len(fig.axes[0].lines) == 4
     with pytest.raises(ValueError, match="no key"):
-        ch.plot_records(records, "share", "accuracy", "kind")
+        plotting.plot_records(records, "share", "accuracy", "kind")
     with pytest.raises(ValueError, match="strategies"):
         ch.missing_data_sweep(images, images, evaluate, (0.1,), strategies=("median",))
     with pytest.raises(ValueError, match="share"):
