@@ -73,7 +73,7 @@ COST_DRIVERS = {
                    "experiment and two pretrainings on the pool",
     "05_unlabeled_data_pays_off": "fitting and encoding the k-means patch features, the kNN graph, "
                                   "two student networks (one trained for three rounds)",
-    "06_evaluation": "six methods x label budgets x draws, each a training run; the propagation <-> "
+    "07_evaluation": "six methods x label budgets x draws, each a training run; the propagation <-> "
                      "student method trains a CNN on the whole pool for three rounds in every run "
                      "and dominates",
 }

@@ -1,4 +1,4 @@
-"""The three challenges of chapter 7 as reusable experiments: incomplete, imbalanced, costly data.
+"""The three challenges of chapter 8 as reusable experiments: incomplete, imbalanced, costly data.
 
 Incomplete data
     :func:`mask_pixels` hides a share of each image's pixels, scattered at

@@ -452,7 +452,7 @@ def teacher_student(
     pseudo-class, and train chapter 4's CNN on them (student); the student predicts the test set.
 
     With ``cache_params`` the student's weights are cached per labeled draw (the key includes a
-    fingerprint of the pseudo-labels), so chapter 5's student is reused by chapter 6.
+    fingerprint of the pseudo-labels), so chapter 5's student is reused by chapter 7.
     """
     from . import semi_supervised as ssl
     from . import training
@@ -495,7 +495,7 @@ def propagation_student(
     ``round_alpha`` that of the graphs rebuilt between rounds (fixed: the network has seen the
     labeled images, so cross-validating on them is biased). ``flip`` mirrors training images
     (right for clothes, wrong for digits). With ``cache_params`` the student is cached per labeled
-    draw, so chapter 5's run is reused by chapter 6.
+    draw, so chapter 5's run is reused by chapter 7.
     """
     from . import self_training
     from . import semi_supervised as ssl

@@ -2,7 +2,7 @@
 
 Numbers in the prose are glued from the executed cells, so they can never be stale. Some
 *statements* are not numbers, though: chapter 5 opens with "chapter 4's recipe did not beat the
-labels alone", chapter 6 calls the article's recipe a loser. If a change to the helpers turned
+labels alone", chapter 7 calls the article's recipe a loser. If a change to the helpers turned
 such a statement false, the pages would still build, with a glued number contradicting the words
 around it. These tests read the values the quick-profile build glued (myst-nb writes them beside
 the executed notebooks) and fail instead.
@@ -25,11 +25,11 @@ def ch05(glued):
 
 @pytest.fixture
 def ch06(glued):
-    return glued("06_evaluation")
+    return glued("07_evaluation")
 
 
 def test_the_articles_recipe_loses_to_the_labels_alone(ch04, ch06):
-    # chapter 5 opens with it, chapter 6 and the preface repeat it
+    # chapter 5 opens with it, chapter 7 and the preface repeat it
     assert ch04["r_fine"] < ch04["r_labels"]
     assert ch06["recipe_focus_acc"] < ch06["cnn_focus_acc"]
 

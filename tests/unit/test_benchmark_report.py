@@ -68,7 +68,7 @@ def test_parse_handles_nan_and_lists():
 
 def test_missed_budgets_are_explained():
     full = make_run("full", [900, 500, 100], cold=1600)
-    full["chapters"][0]["notebook"] = "06_evaluation"
+    full["chapters"][0]["notebook"] = "07_evaluation"
     text = "\n".join(results.why_missed([full], budgets.BUDGETS))
-    assert "1600 s > 1200 s" in text and "06_evaluation (900 s)" in text
+    assert "1600 s > 1200 s" in text and "07_evaluation (900 s)" in text
     assert results.why_missed([make_run("full", [10], cold=100)], budgets.BUDGETS) == []
