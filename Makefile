@@ -1,5 +1,5 @@
 # Few Labels, Many Images: the two set-up commands are `make book` and `make test`.
-.PHONY: book test lab serve bench clean
+.PHONY: book test lab serve bench clean check-pins set-repository
 
 book:   ## build the HTML book, every chapter executed in the full profile -> _build/html
 	bash scripts/book.sh
@@ -18,3 +18,9 @@ bench:  ## time every chapter cold/warm in both profiles; writes benchmarks/READ
 
 clean:  ## remove built pages and execution caches (keeps .venv and the model cache)
 	rm -rf _build
+
+check-pins:  ## check, without installing, that requirements.txt resolves on every supported Python (needs the package index)
+	bash scripts/check_pins.sh
+
+set-repository:  ## write _config.yml's repository.url (or URL=...) into setup cells, buttons and README badges
+	python3 scripts/set_repository.py $(if $(URL),--url $(URL))
