@@ -78,7 +78,7 @@ def write_setting(config_text: str, url: str, branch: str) -> str:
 
 
 def check_setting(url: str, branch: str) -> None:
-    if not URL_RE.match(url):
+    if not URL_RE.match(url) or url.endswith(".git"):
         raise SystemExit(f"repository url must look like https://github.com/OWNER/REPO (no trailing '/' "
                          f"or '.git'), got {url!r}.")
     if not BRANCH_RE.match(branch):
