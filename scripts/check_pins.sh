@@ -34,16 +34,20 @@ done
 # binder/requirements.txt is what the Binder button installs (on binder/runtime.txt's Python).
 REQUIREMENTS="${REQUIREMENTS:-requirements.txt binder/requirements.txt}"
 
-# Any Python 3 with pip >= 22.2 (for --dry-run and --report) runs the check.
-RUNNER="${PY:-}"
+# Any Python 3.8+ with pip >= 22.2 (for --dry-run and --report) runs the check: $PY, the book's .venv,
+# or python / python3 on PATH.
+has_pip() {
+  "$1" -c 'import sys; from pip import __version__ as v; sys.exit(sys.version_info < (3, 8) or tuple(map(int, v.split(".")[:2])) < (22, 2))' 2>/dev/null
+}
+RUNNER=""
+for cand in ${PY:-} "$ROOT/.venv/bin/python" python python3; do
+  if command -v "$cand" >/dev/null 2>&1 && has_pip "$cand"; then RUNNER="$cand"; break; fi
+done
 if [ -z "$RUNNER" ]; then
-  for cand in python python3; do
-    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 8))' 2>/dev/null; then
-      RUNNER="$cand"; break
-    fi
-  done
+  echo "check_pins: needs a Python 3.8+ with pip 22.2 or newer (python -m pip install -U pip), or run" \
+       "\`make test\` once so that .venv exists." >&2
+  exit 2
 fi
-[ -n "$RUNNER" ] || { echo "check_pins: no python3 found on PATH" >&2; exit 2; }
 
 PLAN="$PLAN" VERSIONS="${VERSIONS[*]}" REQUIREMENTS="$REQUIREMENTS" exec "$RUNNER" - <<'PYCODE'
 import concurrent.futures as futures
