@@ -737,6 +737,79 @@ def _load_folder_arrays(root: Path, verbose: bool) -> tuple[dict[str, np.ndarray
     return arrays, folder.class_names, where
 
 
+def write_demo_folder(
+    root: str | os.PathLike,
+    *,
+    dataset: str = "digits",
+    n_labeled_per_class: int = 5,
+    n_unlabeled: int = 300,
+    n_test_per_class: int = 0,
+    size: int = 32,
+    colour: str | None = "random",
+    share_grey: float = 0.3,
+    vary_size: bool = True,
+    random_state: int = 0,
+) -> dict[str, int]:
+    """Write a small folder of PNG images in :func:`load_image_folder`'s layout, for demos and tests.
+
+    Images come from a built-in dataset (``digits`` always works offline),
+    enlarged to ``size`` pixels (some up to twice that when ``vary_size``,
+    so the loader has to resize them). With ``colour="random"`` each colour
+    image gets a random ink and background colour (colour carries no class
+    information); with ``colour="class"`` the tint depends on the class;
+    ``None`` writes grey images only. A share ``share_grey`` of the images
+    stays grey either way.
+
+    Returns
+    -------
+    dict
+        The true class id of every written image, by path: the answer key
+        that a real unlabeled pool does not have.
+    """
+    from PIL import Image
+
+    root = Path(root).expanduser()
+    if root.exists() and any(root.iterdir()):
+        raise FileExistsError(f"{root} is not empty; write the demo into a new folder.")
+    if colour not in (None, "random", "class"):
+        raise ValueError(f"colour must be None, 'random' or 'class', got {colour!r}.")
+    (x, y), (x_test, y_test), names = load_dataset(dataset, allow_download=False)
+    rng = np.random.default_rng(random_state)
+    n_classes = len(names)
+    labeled = [rng.choice(np.flatnonzero(y == c), n_labeled_per_class, replace=False)
+               for c in range(n_classes)]
+    rest = np.setdiff1d(np.arange(len(y)), np.concatenate(labeled))
+    unlabeled = rng.choice(rest, size=min(n_unlabeled, len(rest)), replace=False)
+    tests = [rng.choice(np.flatnonzero(y_test == c), n_test_per_class, replace=False)
+             for c in range(n_classes)] if n_test_per_class else []
+    class_tints = rng.uniform(0.3, 1.0, size=(n_classes, 3))
+    truth: dict[str, int] = {}
+
+    def write(image: np.ndarray, label: int, path: Path) -> None:
+        side = int(size * rng.uniform(1.0, 2.0)) if vary_size else size
+        img = Image.fromarray(image).resize((side, side), Image.Resampling.BILINEAR)
+        if colour is not None and rng.random() >= share_grey:
+            ink = class_tints[label] if colour == "class" else rng.uniform(0.3, 1.0, 3)
+            back = (1.0 - ink) * 0.3 if colour == "class" else rng.uniform(0.0, 0.3, 3)
+            grey = np.asarray(img, np.float32)[..., None] / 255.0
+            rgb = 255.0 * (grey * ink + (1.0 - grey) * back)
+            img = Image.fromarray(np.clip(np.round(rgb), 0, 255).astype(np.uint8), "RGB")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        img.save(path)
+        truth[str(path)] = int(label)
+
+    safe = [n.replace("/", "-").replace(" ", "_") for n in names]
+    for c, picks in enumerate(labeled):
+        for i in picks:
+            write(x[i], c, root / "labeled" / safe[c] / f"{i:05d}.png")
+    for i in unlabeled:
+        write(x[i], int(y[i]), root / "unlabeled" / f"{i:05d}.png")
+    for c, picks in enumerate(tests):
+        for i in picks:
+            write(x_test[i], c, root / "test" / safe[c] / f"t{i:05d}.png")
+    return truth
+
+
 # ------------------------------------------------------------------------ sampling
 
 
@@ -867,13 +940,32 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m helpers.data check [--dataset NAME]``: say where the data is, offline.
 
     Exits 0 when the dataset is found locally and passes its checksums, 1 otherwise.
+    ``python -m helpers.data demo-folder --to PATH`` writes a small image folder
+    (:func:`write_demo_folder`).
     """
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m helpers.data")
-    parser.add_argument("command", choices=["check"])
-    parser.add_argument("--dataset", default=None, help="default: $BOOK_DATASET or fashion_mnist")
+    parser.add_argument("command", choices=["check", "demo-folder"],
+                        help="check: find the dataset offline; demo-folder: write a folder of PNG "
+                             "images (see write_demo_folder) into --to")
+    parser.add_argument("--dataset", default=None, help="default: $BOOK_DATASET or fashion_mnist "
+                        "(digits for demo-folder)")
+    parser.add_argument("--to", default=None, help="demo-folder: the new folder to write")
+    parser.add_argument("--labeled-per-class", type=int, default=5)
+    parser.add_argument("--unlabeled", type=int, default=300)
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--colour", choices=["random", "class", "none"], default="random")
     args = parser.parse_args(argv)
+    if args.command == "demo-folder":
+        if not args.to:
+            parser.error("demo-folder needs --to FOLDER")
+        truth = write_demo_folder(args.to, dataset=args.dataset or "digits",
+                                  n_labeled_per_class=args.labeled_per_class,
+                                  n_unlabeled=args.unlabeled, size=args.size,
+                                  colour=None if args.colour == "none" else args.colour)
+        print(f"wrote {len(truth)} images into {args.to}")
+        return 0
     try:
         load_dataset(args.dataset, allow_download=False, verbose=True)
     except (DatasetNotFoundError, DataFileError, ValueError) as err:
