@@ -8,8 +8,13 @@ Two environment variables steer every chapter:
     epochs and one label draw, so that each chapter finishes in about a minute
     on a 2-core laptop (this is what the tests and CI use).
 ``BOOK_DATASET``
-    ``fashion_mnist`` (default), ``mnist`` (the source article's choice) or
-    ``digits`` (scikit-learn's bundled 8x8 digits, for tiny demos and tests).
+    ``fashion_mnist`` (default), ``mnist`` (the source article's choice),
+    ``digits`` (scikit-learn's bundled 8x8 digits, for tiny demos and tests), or
+    ``folder:/path/to/images`` (your own images, see
+    :func:`helpers.data.load_image_folder` for the layout).
+``BOOK_IMAGE_SIZE``
+    Only for a ``folder:`` dataset: the size every image is resized to, e.g.
+    ``32`` or ``48x64`` (height x width). Unset, the images must all have one size.
 
 Nothing here does work at import time: TensorFlow is imported only inside
 :func:`seed_everything`.
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +46,9 @@ DEFAULT_PROFILE: str = "full"
 
 PROFILE_ENV = "BOOK_PROFILE"
 DATASET_ENV = "BOOK_DATASET"
+IMAGE_SIZE_ENV = "BOOK_IMAGE_SIZE"
+#: ``BOOK_DATASET=folder:/path`` names a folder of your own images.
+FOLDER_PREFIX = "folder:"
 CACHE_ENV = "BOOK_CACHE_DIR"
 
 
@@ -149,19 +157,75 @@ def get_profile(name: str | None = None) -> Profile:
 def get_dataset_name(name: str | None = None) -> str:
     """Return the dataset name to use, from ``name`` or ``BOOK_DATASET``.
 
+    A built-in name is normalised (``"Fashion-MNIST"`` -> ``"fashion_mnist"``).
+    ``"folder:/path"`` names a folder of your own images; it comes back as
+    ``"folder:"`` followed by the folder's absolute path.
+
     Raises
     ------
     ValueError
-        If the name is not one of :data:`DATASETS`.
+        If the name is not one of :data:`DATASETS`, or names a folder that does not exist.
     """
     chosen = name if name is not None else os.environ.get(DATASET_ENV, DEFAULT_DATASET)
+    if not isinstance(chosen, str):
+        raise TypeError(f"dataset must be a string, got {chosen!r} ({type(chosen).__name__}).")
+    if chosen.strip().lower().startswith(FOLDER_PREFIX):
+        raw = chosen.strip()[len(FOLDER_PREFIX):].strip()
+        if not raw:
+            raise ValueError(f"{chosen!r} names no folder. Write the path after the colon, "
+                             f"e.g. `export {DATASET_ENV}={FOLDER_PREFIX}/home/me/photos`.")
+        path = Path(raw).expanduser().resolve()
+        if not path.is_dir():
+            raise ValueError(f"The dataset {chosen!r} names the folder {path}, which does not "
+                             "exist or is not a folder. Check the path (relative paths are "
+                             "relative to where Python runs).")
+        return f"{FOLDER_PREFIX}{path}"
     key = chosen.strip().lower().replace("-", "_")
     if key not in DATASETS:
         raise ValueError(
-            f"Unknown dataset {chosen!r}. Use one of {list(DATASETS)}, "
-            f"e.g. `export {DATASET_ENV}=mnist`."
+            f"Unknown dataset {chosen!r}. Use one of {list(DATASETS)} or "
+            f"'{FOLDER_PREFIX}/path/to/your/images', e.g. `export {DATASET_ENV}=mnist`."
         )
     return key
+
+
+def folder_of(dataset: str) -> Path | None:
+    """The folder a ``"folder:/path"`` dataset name points to, or ``None`` for a built-in dataset."""
+    if isinstance(dataset, str) and dataset.startswith(FOLDER_PREFIX):
+        return Path(dataset[len(FOLDER_PREFIX):])
+    return None
+
+
+def get_image_size(value: str | int | tuple[int, int] | None = None) -> tuple[int, int] | None:
+    """The image size for a ``folder:`` dataset, from ``value`` or ``BOOK_IMAGE_SIZE``.
+
+    Accepts ``32`` (square), ``"48x64"`` (height x width) or a pair; returns
+    ``(height, width)``, or ``None`` when neither is set (keep the images' own size).
+
+    Raises
+    ------
+    ValueError
+        If the size is not one or two positive integers.
+    """
+    chosen = value if value is not None else os.environ.get(IMAGE_SIZE_ENV) or None
+    if chosen is None:
+        return None
+    parts: list[object]
+    if isinstance(chosen, str):
+        parts = [p.strip() for p in chosen.lower().replace("×", "x").split("x")]
+    elif isinstance(chosen, (tuple, list)):
+        parts = list(chosen)
+    else:
+        parts = [chosen]
+    ok = 1 <= len(parts) <= 2 and all(
+        (isinstance(p, str) and p.isdigit())
+        or (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) for p in parts)
+    sizes = [int(p) for p in parts] if ok else []  # type: ignore[call-overload]
+    ok = ok and all(s >= 1 for s in sizes)
+    if not ok:
+        raise ValueError(f"Image size {chosen!r} is not one or two positive integers. Use e.g. 32 "
+                         f"or '48x64' (height x width), e.g. `export {IMAGE_SIZE_ENV}=32`.")
+    return (sizes[0], sizes[-1])
 
 
 def seed_everything(seed: int = SEED, *, threads: int | None = None) -> None:
@@ -237,17 +301,6 @@ def setup(
     if verbose:
         print(settings.describe())
     return settings
-
-
-def with_overrides(profile: Profile, **changes: object) -> Profile:
-    """Return a copy of ``profile`` with some fields changed (e.g. for an exercise)."""
-    unknown = set(changes) - set(Profile.__dataclass_fields__)
-    if unknown:
-        raise ValueError(
-            f"Unknown profile field(s) {sorted(unknown)}; "
-            f"valid fields are {sorted(Profile.__dataclass_fields__)}."
-        )
-    return replace(profile, **changes)  # type: ignore[arg-type]
 
 
 def repo_root() -> Path:

@@ -287,17 +287,6 @@ def _load_digits_arrays() -> dict[str, np.ndarray]:
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
-def locate_dataset(name: str | None = None) -> Source | None:
-    """Return the first local :class:`Source` that holds the dataset's files, or ``None``."""
-    dataset = config.get_dataset_name(name)
-    if dataset == "digits":
-        return Source("scikit-learn's bundled digits", None)
-    for source in candidate_sources(dataset):
-        if source.directory is not None and _has_files(source.directory, dataset):
-            return source
-    return None
-
-
 def load_dataset(
     name: str | None = None,
     *,
@@ -309,8 +298,11 @@ def load_dataset(
     Parameters
     ----------
     name : str, optional
-        ``"fashion_mnist"``, ``"mnist"`` or ``"digits"``; default from
-        ``BOOK_DATASET`` (see :func:`helpers.config.get_dataset_name`).
+        ``"fashion_mnist"``, ``"mnist"``, ``"digits"`` or ``"folder:/path"``
+        (your own images, see :func:`load_image_folder`; its labeled images
+        are the pool, its ``test/`` folder or else a stratified quarter of the
+        labeled images the test set; ``BOOK_IMAGE_SIZE`` sets their size);
+        default from ``BOOK_DATASET`` (see :func:`helpers.config.get_dataset_name`).
     allow_download : bool
         Try the Keras download when no local copy is found.
     verbose : bool
@@ -330,7 +322,11 @@ def load_dataset(
         If a file exists but is corrupt or fails its checksum (nothing is deleted).
     """
     dataset = config.get_dataset_name(name)
-    if dataset == "digits":
+    folder = config.folder_of(dataset)
+    names: tuple[str, ...] = FASHION_CLASSES if dataset == "fashion_mnist" else DIGIT_CLASSES
+    if folder is not None:
+        arrays, names, where = _load_folder_arrays(folder, verbose)
+    elif dataset == "digits":
         arrays = _load_digits_arrays()
         where = "scikit-learn's bundled digits"
     else:
@@ -359,9 +355,459 @@ def load_dataset(
     if verbose:
         print(f"{dataset}: {len(arrays['y_train']):,} training and "
               f"{len(arrays['y_test']):,} test images from {where}")
-    names = FASHION_CLASSES if dataset == "fashion_mnist" else DIGIT_CLASSES
     return ((arrays["x_train"], arrays["y_train"].astype(np.int64)),
             (arrays["x_test"], arrays["y_test"].astype(np.int64)), names)
+
+
+# ---------------------------------------------------------------- your own images
+
+#: File endings read as images (case-insensitive); anything else is skipped and listed.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+_GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
+_EXAMPLES = 5  # files named in an error message before "... and N more"
+
+
+class ImageFolderError(ValueError):
+    """A folder of images cannot be used as it is; the message says why and what to do."""
+
+
+@dataclass
+class ImageFolder:
+    """The images of a folder, as :func:`load_image_folder` returns them.
+
+    Images are ``uint8`` arrays like :func:`load_dataset`'s: ``(n, h, w)`` when
+    every image is grey, ``(n, h, w, 3)`` when any is in colour. Labels are
+    class ids into ``class_names``. Paths are strings, in the order of the rows.
+
+    Attributes
+    ----------
+    x_labeled, y_labeled, paths_labeled
+        The images under ``labeled/<class>/`` and their classes.
+    x_unlabeled, paths_unlabeled
+        The images under ``unlabeled/`` (zero rows when there is none).
+    x_test, y_test, paths_test
+        The images under ``test/<class>/``, or ``None`` when there is no ``test/``.
+    class_names : tuple of str
+        The class folder names, sorted.
+    skipped : list of (path, reason)
+        Every file that was not read: non-image files, and unreadable images
+        when ``skip_unreadable=True``. Nothing is skipped silently.
+    root : pathlib.Path
+    """
+
+    x_labeled: np.ndarray
+    y_labeled: np.ndarray
+    paths_labeled: list[str]
+    x_unlabeled: np.ndarray
+    paths_unlabeled: list[str]
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
+    paths_test: list[str] | None
+    class_names: tuple[str, ...]
+    skipped: list[tuple[str, str]]
+    root: Path
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        """Shape of one image: ``(h, w)`` or ``(h, w, 3)``."""
+        return tuple(self.x_labeled.shape[1:])
+
+    def describe(self) -> str:
+        """One line: how many images of each kind, their shape, and what was skipped."""
+        counts = np.bincount(self.y_labeled, minlength=len(self.class_names))
+        test = "no test/ folder" if self.x_test is None else f"{len(self.x_test):,} test"
+        skipped = f", {len(self.skipped)} file(s) skipped" if self.skipped else ""
+        return (f"{self.root.name}: {len(self.y_labeled):,} labeled ({len(self.class_names)} classes, "
+                f"{counts.min()}-{counts.max()} per class), {len(self.paths_unlabeled):,} unlabeled, "
+                f"{test}; images {'x'.join(map(str, self.image_shape))}{skipped}")
+
+
+def _listing(paths: list[str], more: str = "") -> str:
+    shown = "\n".join(f"  - {p}" for p in paths[:_EXAMPLES])
+    rest = f"\n  ... and {len(paths) - _EXAMPLES} more" if len(paths) > _EXAMPLES else ""
+    return shown + rest + more
+
+
+def _scan(folder: Path, skipped: list[tuple[str, str]]) -> list[Path]:
+    """Image files under ``folder`` (any depth, sorted); other files go to ``skipped``."""
+    images = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix.lower() in IMAGE_EXTENSIONS:
+            images.append(path)
+        else:
+            skipped.append((str(path), f"not an image file (reads {', '.join(IMAGE_EXTENSIONS)})"))
+    return images
+
+
+def _class_folders(folder: Path, what: str) -> list[Path]:
+    loose = sorted(p.name for p in folder.iterdir()
+                   if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    if loose:
+        raise ImageFolderError(
+            f"{folder} holds images directly ({', '.join(loose[:3])}...), but {what} images must "
+            f"sit in one sub-folder per class, e.g. {folder / 'cat' / loose[0]}. Move them into "
+            "class folders (or into unlabeled/ if their class is unknown).")
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _layout(root: Path) -> tuple[list[Path], Path | None, Path | None]:
+    """The class folders of the labeled images, the unlabeled folder and the test folder."""
+    how = (f"Expected the layout\n  {root}/labeled/<class name>/<images>   (a few per class)\n"
+           f"  {root}/unlabeled/<images, any depth>   (optional)\n"
+           f"  {root}/test/<class name>/<images>      (optional)\n"
+           f"or class folders directly under {root} (besides unlabeled/ and test/).")
+    if not root.is_dir():
+        raise ImageFolderError(f"{root} does not exist or is not a folder. {how}")
+    unlabeled = root / "unlabeled" if (root / "unlabeled").is_dir() else None
+    test = root / "test" if (root / "test").is_dir() else None
+    if (root / "labeled").is_dir():
+        classes = _class_folders(root / "labeled", "labeled")
+    else:
+        classes = [p for p in _class_folders(root, "labeled")
+                   if p.name not in ("unlabeled", "test")]
+    if not classes:
+        raise ImageFolderError(f"{root} has no class folders, so no labeled images. {how}")
+    return classes, unlabeled, test
+
+
+def _unreadable_error(unreadable: list[tuple[str, str]]) -> ImageFolderError:
+    return ImageFolderError(
+        f"{len(unreadable)} image file(s) could not be read (corrupt, truncated or not really "
+        "images):\n" + _listing([f"{p}: {why}" for p, why in unreadable],
+                                "\nReplace or remove them, or pass skip_unreadable=True to "
+                                "skip them (they are then listed in .skipped)."))
+
+
+def _size_of(image_size: int | tuple[int, int] | None) -> tuple[int, int] | None:
+    return config.get_image_size(image_size) if image_size is not None else None
+
+
+def _read_headers(paths: list[Path], unreadable: list[tuple[str, str]]) -> dict[Path, tuple[int, int, bool]]:
+    """(height, width, is_colour) of each readable image, from its header only."""
+    from PIL import Image, UnidentifiedImageError
+
+    headers = {}
+    for path in paths:
+        try:
+            with Image.open(path) as img:
+                width, height = img.size
+                colour = img.mode not in _GREY_MODES
+                if img.mode == "P":  # a palette image is grey when its palette is
+                    rgb = np.asarray(img.convert("RGB"))
+                    colour = bool(np.any(rgb != rgb[..., :1]))
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+            unreadable.append((str(path), f"unreadable image ({type(err).__name__}: {err})"))
+            continue
+        headers[path] = (height, width, colour)
+    return headers
+
+
+def _decode(path: Path, size: tuple[int, int], colour: bool, interpolation: str) -> np.ndarray:
+    """One image, resized with its aspect ratio kept by a centred crop (Keras' ``load_img``)."""
+    import keras
+
+    img = keras.utils.load_img(path, color_mode="rgb" if colour else "grayscale",
+                               target_size=size, interpolation=interpolation,
+                               keep_aspect_ratio=True)
+    arr = keras.utils.img_to_array(img, dtype="float32")
+    if img.mode in ("I", "I;16", "I;16B", "I;16L"):  # 16-bit grey: scale to 8 bits
+        arr = arr * (255.0 / max(float(arr.max()), 255.0))
+    arr = np.clip(np.round(arr), 0, 255).astype(np.uint8)
+    return arr if colour else arr[..., 0]
+
+
+def load_image_folder(
+    root: str | os.PathLike,
+    *,
+    image_size: int | tuple[int, int] | None = None,
+    color_mode: str = "auto",
+    allow_upscaling: bool = False,
+    skip_unreadable: bool = False,
+    interpolation: str = "bilinear",
+    progress: bool = False,
+) -> ImageFolder:
+    """Read a folder of your own images: a few labeled ones per class and an unlabeled pool.
+
+    Layout (any image depth below each folder)::
+
+        root/labeled/<class name>/...   the few images you have labeled
+        root/unlabeled/...              the pool (optional)
+        root/test/<class name>/...      a labeled test set (optional)
+
+    ``root/<class name>/...`` without ``labeled/`` also works. PNG, JPEG, BMP
+    and GIF files of any size are read, grey or colour, with Keras'
+    :func:`keras.utils.load_img`. Every image is resized to ``image_size``;
+    the aspect ratio is kept by cropping the centre of the longer side (as
+    ``keep_aspect_ratio=True`` does in Keras), never by stretching.
+
+    Parameters
+    ----------
+    root : path
+    image_size : int or (height, width), optional
+        Size of the returned images. ``None`` keeps the images' own size,
+        which must then be the same for all of them.
+    color_mode : {"auto", "grayscale", "rgb"}
+        ``"auto"`` returns grey ``(n, h, w)`` arrays when every image is grey
+        and ``(n, h, w, 3)`` when any is in colour (grey images then get three
+        equal channels).
+    allow_upscaling : bool
+        Images smaller than ``image_size`` are an error unless this is set
+        (enlarging blurs them; often a smaller ``image_size`` is the better fix).
+    skip_unreadable : bool
+        Corrupt or truncated image files are an error naming each of them,
+        unless this is set: then they are skipped and listed in ``skipped``.
+    interpolation : str
+        Keras' resampling method (``"bilinear"``, ``"lanczos"``, ``"nearest"``, ...).
+    progress : bool
+        Show a progress bar while decoding.
+
+    Returns
+    -------
+    ImageFolder
+        ``uint8`` arrays, class ids, class names, file paths and the skipped files.
+
+    Raises
+    ------
+    ImageFolderError
+        For an empty folder, a class folder without images, a single class, a
+        class that appears only in ``test/``, unreadable images (unless
+        skipped), images of mixed sizes without ``image_size``, or images
+        smaller than ``image_size`` (unless ``allow_upscaling``). Nothing is
+        moved or deleted.
+
+    Example
+    -------
+    >>> folder = load_image_folder("my_photos", image_size=64)      # doctest: +SKIP
+    >>> folder.x_labeled.shape, folder.class_names                   # doctest: +SKIP
+    ((40, 64, 64, 3), ('cat', 'dog'))
+    """
+    root = Path(root).expanduser()
+    if color_mode not in ("auto", "grayscale", "rgb"):
+        raise ValueError(f"color_mode must be 'auto', 'grayscale' or 'rgb', got {color_mode!r}.")
+    size = _size_of(image_size)
+    classes, unlabeled_dir, test_dir = _layout(root)
+    class_names = tuple(p.name for p in classes)
+    skipped: list[tuple[str, str]] = []
+    labeled = {c.name: _scan(c, skipped) for c in classes}
+    empty = [str(classes[i]) for i, n in enumerate(class_names) if not labeled[n]]
+    if empty:
+        raise ImageFolderError(
+            "These class folders hold no image file, so their class has no example:\n"
+            + _listing(empty, "\nPut at least one labeled image in each, or remove the folder."))
+    if len(class_names) < 2:
+        raise ImageFolderError(
+            f"Only one class ({class_names[0]!r}) was found. Labels need at least two classes "
+            f"to choose between: add a second class folder next to {classes[0]}.")
+    test: dict[str, list[Path]] | None = None
+    if test_dir is not None:
+        test_classes = _class_folders(test_dir, "test")
+        extra = sorted(p.name for p in test_classes if p.name not in class_names)
+        if extra:
+            raise ImageFolderError(
+                f"The test folder has class(es) {extra} with no labeled example, so no method can "
+                f"predict them. Add a few labeled images in {root / 'labeled'}/<class>/ "
+                "(or remove those test folders).")
+        test = {p.name: _scan(p, skipped) for p in test_classes}
+    pool = _scan(unlabeled_dir, skipped) if unlabeled_dir is not None else []
+
+    every = [p for n in class_names for p in labeled[n]] + pool
+    every += [p for paths in (test or {}).values() for p in paths]
+    unreadable: list[tuple[str, str]] = []
+    headers = _read_headers(every, unreadable)
+    if unreadable and not skip_unreadable:
+        raise _unreadable_error(unreadable)
+
+    sizes = {hw[:2] for hw in headers.values()}
+    if size is None and len(sizes) > 1:
+        examples = {}
+        for path, (h, w, _) in headers.items():
+            examples.setdefault((h, w), path)
+        shown = "; ".join(f"{h}x{w} e.g. {p}" for (h, w), p in list(examples.items())[:3])
+        side = min(min(hw) for hw in sizes)
+        raise ImageFolderError(
+            f"The images have {len(sizes)} different sizes (height x width: {shown}). Choose one "
+            f"size for all, e.g. image_size={side} (or `export {config.IMAGE_SIZE_ENV}={side}`); "
+            "each image is then resized with its centre cropped to keep its aspect ratio.")
+    if size is None:
+        size = next(iter(sizes)) if sizes else (1, 1)
+    small = [str(p) for p, (h, w, _) in headers.items() if h < size[0] or w < size[1]]
+    if small and not allow_upscaling:
+        raise ImageFolderError(
+            f"{len(small)} image(s) are smaller than image_size {size[0]}x{size[1]} and would be "
+            "enlarged (blurred):\n" + _listing(small, "\nChoose a smaller image_size, or pass "
+                                               "allow_upscaling=True to enlarge them."))
+    colour = {"auto": any(c for _, _, c in headers.values()), "grayscale": False,
+              "rgb": True}[color_mode]
+
+    def decode_all(paths: list[Path]) -> tuple[np.ndarray, list[str]]:
+        arrays, kept = [], []
+        for path in paths:
+            if path not in headers:
+                continue
+            try:
+                arrays.append(_decode(path, size, colour, interpolation))
+                kept.append(str(path))
+            except (OSError, ValueError, SyntaxError) as err:  # e.g. a truncated file
+                unreadable.append((str(path), f"unreadable image ({type(err).__name__}: {err})"))
+        shape = (0, *size, 3) if colour else (0, *size)
+        return (np.stack(arrays) if arrays else np.zeros(shape, np.uint8)), kept
+
+    with _bar(len(headers), progress) as bar:
+        def decoded(paths: list[Path]) -> tuple[np.ndarray, list[str]]:
+            x, kept = decode_all(paths)
+            bar(len(paths))
+            return x, kept
+
+        per_class = [decoded(labeled[n]) for n in class_names]
+        x_pool, paths_pool = decoded(pool)
+        per_test = None if test is None else {n: decoded(paths) for n, paths in test.items()}
+
+    if unreadable and not skip_unreadable:
+        raise _unreadable_error(unreadable)
+    skipped += unreadable
+    lost = [class_names[i] for i, (x, _) in enumerate(per_class) if len(x) == 0]
+    if lost:
+        raise ImageFolderError(f"Every image of class(es) {lost} was unreadable; fix those files.")
+    x_labeled = np.concatenate([x for x, _ in per_class])
+    y_labeled = np.concatenate([np.full(len(x), i, np.int64) for i, (x, _) in enumerate(per_class)])
+    paths_labeled = [p for _, kept in per_class for p in kept]
+    x_test = y_test = paths_test = None
+    if per_test is not None:
+        names = sorted(per_test)
+        x_test = np.concatenate([per_test[n][0] for n in names]) if names else x_labeled[:0]
+        y_test = np.concatenate([np.full(len(per_test[n][0]), class_names.index(n), np.int64)
+                                 for n in names]) if names else np.zeros(0, np.int64)
+        paths_test = [p for n in names for p in per_test[n][1]]
+    return ImageFolder(x_labeled, y_labeled, paths_labeled, x_pool, paths_pool, x_test, y_test,
+                       paths_test, class_names, skipped, root)
+
+
+class _bar:
+    """A tqdm progress bar when asked for (and installed); otherwise nothing."""
+
+    def __init__(self, total: int, show: bool) -> None:
+        self.total, self.show, self._tqdm = total, show, None
+
+    def __enter__(self) -> "_bar":
+        if self.show:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:  # pragma: no cover - tqdm comes with the book's environment
+                return self
+            self._tqdm = tqdm(total=self.total, desc="reading images", unit="img")
+        return self
+
+    def __call__(self, n: int) -> None:
+        if self._tqdm is not None:
+            self._tqdm.update(n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._tqdm is not None:
+            self._tqdm.close()
+
+
+def _load_folder_arrays(root: Path, verbose: bool) -> tuple[dict[str, np.ndarray], tuple[str, ...], str]:
+    """A folder as the chapters' arrays: its labeled images are the pool, ``test/`` the test set.
+
+    Without ``test/``, a stratified quarter of the labeled images is held out as the test set
+    (as for digits), so every chapter can still measure. The unlabeled images are not used
+    here: the chapters are benchmarks that need the pool's labels. See :mod:`helpers.label_pool`.
+    """
+    folder = load_image_folder(root, image_size=config.get_image_size())
+    x, y = folder.x_labeled, folder.y_labeled
+    if folder.x_test is not None and len(folder.x_test):
+        arrays = {"x_train": x, "y_train": y, "x_test": folder.x_test, "y_test": folder.y_test}
+        where = f"{root} (labeled/ and test/)"
+    else:
+        counts = np.bincount(y, minlength=len(folder.class_names))
+        if counts.min() < 4:
+            raise ImageFolderError(
+                f"{root} has no test/ folder, and class {folder.class_names[int(counts.argmin())]!r} "
+                f"has only {counts.min()} labeled image(s): the chapters need at least 4 per class "
+                "to hold a quarter out as a test set. Add labeled images or a test/ folder.")
+        x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, stratify=y,
+                                                            random_state=0)
+        arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+        where = f"{root} (labeled/, a stratified quarter held out as the test set)"
+    if verbose and folder.paths_unlabeled:
+        print(f"{len(folder.paths_unlabeled):,} unlabeled images are not used by the chapters; "
+              "label them with helpers.label_pool.")
+    if verbose and folder.skipped:
+        print(f"{len(folder.skipped)} file(s) skipped, e.g. {folder.skipped[0][0]}: {folder.skipped[0][1]}")
+    return arrays, folder.class_names, where
+
+
+def write_demo_folder(
+    root: str | os.PathLike,
+    *,
+    dataset: str = "digits",
+    n_labeled_per_class: int = 5,
+    n_unlabeled: int = 300,
+    n_test_per_class: int = 0,
+    size: int = 32,
+    colour: str | None = "random",
+    share_grey: float = 0.3,
+    vary_size: bool = True,
+    random_state: int = 0,
+) -> dict[str, int]:
+    """Write a small folder of PNG images in :func:`load_image_folder`'s layout, for demos and tests.
+
+    Images come from a built-in dataset (``digits`` always works offline),
+    enlarged to ``size`` pixels (some up to twice that when ``vary_size``,
+    so the loader has to resize them). With ``colour="random"`` each colour
+    image gets a random ink and background colour (colour carries no class
+    information); with ``colour="class"`` the tint depends on the class;
+    ``None`` writes grey images only. A share ``share_grey`` of the images
+    stays grey either way.
+
+    Returns
+    -------
+    dict
+        The true class id of every written image, by path: the answer key
+        that a real unlabeled pool does not have.
+    """
+    from PIL import Image
+
+    root = Path(root).expanduser()
+    if root.exists() and any(root.iterdir()):
+        raise FileExistsError(f"{root} is not empty; write the demo into a new folder.")
+    if colour not in (None, "random", "class"):
+        raise ValueError(f"colour must be None, 'random' or 'class', got {colour!r}.")
+    (x, y), (x_test, y_test), names = load_dataset(dataset, allow_download=False)
+    rng = np.random.default_rng(random_state)
+    n_classes = len(names)
+    labeled = [rng.choice(np.flatnonzero(y == c), n_labeled_per_class, replace=False)
+               for c in range(n_classes)]
+    rest = np.setdiff1d(np.arange(len(y)), np.concatenate(labeled))
+    unlabeled = rng.choice(rest, size=min(n_unlabeled, len(rest)), replace=False)
+    tests = [rng.choice(np.flatnonzero(y_test == c), n_test_per_class, replace=False)
+             for c in range(n_classes)] if n_test_per_class else []
+    class_tints = rng.uniform(0.3, 1.0, size=(n_classes, 3))
+    truth: dict[str, int] = {}
+
+    def write(image: np.ndarray, label: int, path: Path) -> None:
+        side = int(size * rng.uniform(1.0, 2.0)) if vary_size else size
+        img = Image.fromarray(image).resize((side, side), Image.Resampling.BILINEAR)
+        if colour is not None and rng.random() >= share_grey:
+            ink = class_tints[label] if colour == "class" else rng.uniform(0.3, 1.0, 3)
+            back = (1.0 - ink) * 0.3 if colour == "class" else rng.uniform(0.0, 0.3, 3)
+            grey = np.asarray(img, np.float32)[..., None] / 255.0
+            rgb = 255.0 * (grey * ink + (1.0 - grey) * back)
+            img = Image.fromarray(np.clip(np.round(rgb), 0, 255).astype(np.uint8), "RGB")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        img.save(path)
+        truth[str(path)] = int(label)
+
+    safe = [n.replace("/", "-").replace(" ", "_") for n in names]
+    for c, picks in enumerate(labeled):
+        for i in picks:
+            write(x[i], c, root / "labeled" / safe[c] / f"{i:05d}.png")
+    for i in unlabeled:
+        write(x[i], int(y[i]), root / "unlabeled" / f"{i:05d}.png")
+    for c, picks in enumerate(tests):
+        for i in picks:
+            write(x_test[i], c, root / "test" / safe[c] / f"t{i:05d}.png")
+    return truth
 
 
 # ------------------------------------------------------------------------ sampling
@@ -494,13 +940,32 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m helpers.data check [--dataset NAME]``: say where the data is, offline.
 
     Exits 0 when the dataset is found locally and passes its checksums, 1 otherwise.
+    ``python -m helpers.data demo-folder --to PATH`` writes a small image folder
+    (:func:`write_demo_folder`).
     """
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m helpers.data")
-    parser.add_argument("command", choices=["check"])
-    parser.add_argument("--dataset", default=None, help="default: $BOOK_DATASET or fashion_mnist")
+    parser.add_argument("command", choices=["check", "demo-folder"],
+                        help="check: find the dataset offline; demo-folder: write a folder of PNG "
+                             "images (see write_demo_folder) into --to")
+    parser.add_argument("--dataset", default=None, help="default: $BOOK_DATASET or fashion_mnist "
+                        "(digits for demo-folder)")
+    parser.add_argument("--to", default=None, help="demo-folder: the new folder to write")
+    parser.add_argument("--labeled-per-class", type=int, default=5)
+    parser.add_argument("--unlabeled", type=int, default=300)
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--colour", choices=["random", "class", "none"], default="random")
     args = parser.parse_args(argv)
+    if args.command == "demo-folder":
+        if not args.to:
+            parser.error("demo-folder needs --to FOLDER")
+        truth = write_demo_folder(args.to, dataset=args.dataset or "digits",
+                                  n_labeled_per_class=args.labeled_per_class,
+                                  n_unlabeled=args.unlabeled, size=args.size,
+                                  colour=None if args.colour == "none" else args.colour)
+        print(f"wrote {len(truth)} images into {args.to}")
+        return 0
     try:
         load_dataset(args.dataset, allow_download=False, verbose=True)
     except (DatasetNotFoundError, DataFileError, ValueError) as err:

@@ -51,7 +51,8 @@ def image_grid(
 
     Parameters
     ----------
-    images : array of shape (n, h, w) or (n, h*w) with a square h*w
+    images : array of shape (n, h, w), (n, h, w, c) with 1, 3 or 4 channels (colour is
+        shown as it is; ``cmap`` applies to grey images only), or (n, h*w) with a square h*w
     titles : sequence of str, optional
         One short label per image (true class, cluster id, ...).
     n_cols : int
@@ -65,8 +66,12 @@ def image_grid(
         if side * side != images.shape[1]:
             raise ValueError(f"Cannot reshape vectors of length {images.shape[1]} into square images.")
         images = images.reshape(len(images), side, side)
-    if images.ndim != 3 or len(images) == 0:
-        raise ValueError(f"Expected a non-empty stack of images (n, h, w), got shape {images.shape}.")
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    colour = images.ndim == 4 and images.shape[-1] in (3, 4)
+    if not (images.ndim == 3 or colour) or len(images) == 0:
+        raise ValueError(f"Expected a non-empty stack of images (n, h, w) or (n, h, w, 3), "
+                         f"got shape {images.shape}.")
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"Got {len(images)} images but {len(titles)} titles.")
     n_cols = max(1, min(n_cols, len(images)))
@@ -76,7 +81,7 @@ def image_grid(
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
-            ax.imshow(images[i], cmap=cmap)
+            ax.imshow(images[i], cmap=None if colour else cmap)
             if titles is not None:
                 ax.set_title(str(titles[i]), fontsize=9)
     fig.tight_layout()

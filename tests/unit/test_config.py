@@ -79,11 +79,40 @@ def test_seed_must_be_non_negative_int():
         config.seed_everything("1")
 
 
-def test_with_overrides():
-    prof = config.with_overrides(config.PROFILES["quick"], epochs=2)
-    assert prof.epochs == 2 and prof.name == "quick"
-    with pytest.raises(ValueError, match="epoch"):
-        config.with_overrides(prof, epoch=2)
+def test_folder_dataset_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "My Photos").mkdir()
+    name = config.get_dataset_name("folder:My Photos")
+    assert name == f"folder:{tmp_path / 'My Photos'}"  # absolute, case kept
+    assert config.folder_of(name) == tmp_path / "My Photos"
+    assert config.folder_of("digits") is None
+    monkeypatch.setenv(config.DATASET_ENV, " Folder:" + str(tmp_path))
+    assert config.get_dataset_name() == f"folder:{tmp_path}"
+
+
+def test_folder_dataset_name_errors(tmp_path):
+    with pytest.raises(ValueError, match="names no folder"):
+        config.get_dataset_name("folder:")
+    with pytest.raises(ValueError, match="does not exist"):
+        config.get_dataset_name(f"folder:{tmp_path / 'missing'}")
+    (tmp_path / "file.png").write_bytes(b"")
+    with pytest.raises(ValueError, match="not a folder"):
+        config.get_dataset_name(f"folder:{tmp_path / 'file.png'}")
+    with pytest.raises(ValueError, match="folder:/path"):
+        config.get_dataset_name("cifar10")
+
+
+def test_image_size(monkeypatch):
+    monkeypatch.delenv(config.IMAGE_SIZE_ENV, raising=False)
+    assert config.get_image_size() is None
+    assert config.get_image_size(32) == (32, 32)
+    assert config.get_image_size("48x64") == (48, 64)
+    assert config.get_image_size((20, 10)) == (20, 10)
+    monkeypatch.setenv(config.IMAGE_SIZE_ENV, " 24 ")
+    assert config.get_image_size() == (24, 24)
+    for bad in ("0", "32.5", 32.0, "axb", (1, 2, 3), True, "-4"):
+        with pytest.raises(ValueError, match="BOOK_IMAGE_SIZE"):
+            config.get_image_size(bad)
 
 
 def test_cache_dir_respects_environment(tmp_path, monkeypatch):

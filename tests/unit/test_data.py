@@ -1,3 +1,4 @@
+import dataclasses
 import gzip
 
 import numpy as np
@@ -15,7 +16,6 @@ def test_loads_idx_files_from_env_dir(fake_idx_dir):
     assert x.dtype == np.uint8 and x.shape == (50, 28, 28)
     assert (x == arrays["x_train"]).all() and (yt == arrays["y_test"]).all()
     assert names == data.FASHION_CLASSES
-    assert data.locate_dataset("fashion_mnist").directory == folder
 
 
 def test_missing_files_list_every_place_tried(fake_idx_dir):
@@ -26,7 +26,6 @@ def test_missing_files_list_every_place_tried(fake_idx_dir):
     message = str(info.value)
     assert "BOOK_DATA_DIR" in message and "Keras cache" in message
     assert "apt-get install dataset-fashion-mnist" in message
-    assert data.locate_dataset("fashion_mnist") is None
 
 
 def test_wrong_checksum_is_refused_and_file_kept(fake_idx_dir):
@@ -173,7 +172,7 @@ def test_labels_must_be_integers_and_not_empty():
 
 
 def test_load_profile_data_quick_subsamples(fake_idx_dir):
-    prof = config.with_overrides(config.PROFILES["quick"], n_pool=20, n_test=10)
+    prof = dataclasses.replace(config.PROFILES["quick"], n_pool=20, n_test=10)
     (x, y), (xt, yt), _ = data.load_profile_data(prof, "fashion_mnist", allow_download=False,
                                                  verbose=False)
     assert len(y) == 20 and len(yt) == 10
@@ -194,3 +193,182 @@ def test_to_vectors_and_tensors():
         data.to_vectors(np.zeros(5))
     with pytest.raises(ValueError, match=r"\(n, h, w\)"):
         data.to_tensors(np.zeros((3, 16)))
+
+
+
+# ------------------------------------------------------------ a folder of your own images
+
+
+def write_image(path, array, fmt=None):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.asarray(array, dtype=np.uint8)).save(path, format=fmt)
+    return path
+
+
+def make_folder(root, *, classes=("ant", "bee"), per_class=3, n_unlabeled=4, size=(12, 12),
+                colour=False, test=0):
+    """labeled/<class>/ with images of value 40*(class+1); unlabeled/ in a nested folder."""
+    rng = np.random.default_rng(0)
+    shape = (*size, 3) if colour else size
+    for c, name in enumerate(classes):
+        for i in range(per_class):
+            write_image(root / "labeled" / name / f"{i}.png", np.full(shape, 40 * (c + 1)))
+        for i in range(test):
+            write_image(root / "test" / name / f"t{i}.png", np.full(shape, 40 * (c + 1)))
+    for i in range(n_unlabeled):
+        write_image(root / "unlabeled" / "batch1" / f"u{i}.jpg", rng.integers(0, 256, size))
+    return root
+
+
+def test_folder_loads_labeled_unlabeled_and_test(tmp_path):
+    root = make_folder(tmp_path, test=2)
+    folder = data.load_image_folder(root)
+    assert folder.class_names == ("ant", "bee")
+    assert folder.x_labeled.dtype == np.uint8 and folder.x_labeled.shape == (6, 12, 12)
+    assert folder.y_labeled.tolist() == [0, 0, 0, 1, 1, 1]
+    assert (folder.x_labeled[folder.y_labeled == 1] == 80).all()
+    assert folder.paths_labeled[3].endswith("bee/0.png")
+    assert folder.x_unlabeled.shape == (4, 12, 12) and "batch1" in folder.paths_unlabeled[0]
+    assert folder.x_test.shape == (4, 12, 12) and folder.y_test.tolist() == [0, 0, 1, 1]
+    assert folder.skipped == [] and "6 labeled" in folder.describe()
+
+
+def test_folder_without_labeled_subfolder_and_without_pool(tmp_path):
+    write_image(tmp_path / "ant" / "a.png", np.zeros((8, 8)))
+    write_image(tmp_path / "bee" / "b.bmp", np.full((8, 8), 255), "BMP")
+    folder = data.load_image_folder(tmp_path)
+    assert folder.class_names == ("ant", "bee") and folder.x_unlabeled.shape == (0, 8, 8)
+    assert folder.x_test is None and folder.y_labeled.tolist() == [0, 1]
+
+
+def test_one_colour_image_makes_every_image_rgb(tmp_path):
+    root = make_folder(tmp_path)
+    write_image(root / "labeled" / "bee" / "red.gif", np.tile([200, 0, 0], (12, 12, 1)), "GIF")
+    folder = data.load_image_folder(root)
+    assert folder.x_labeled.shape == (7, 12, 12, 3) and folder.image_shape == (12, 12, 3)
+    red = folder.x_labeled[folder.paths_labeled.index(str(root / "labeled/bee/red.gif"))]
+    assert red[..., 0].mean() > 150 and red[..., 1].mean() < 50
+    grey = folder.x_labeled[0]
+    assert (grey[..., 0] == grey[..., 1]).all()  # a grey image gets three equal channels
+    assert data.load_image_folder(root, color_mode="grayscale").x_labeled.ndim == 3
+
+
+def test_resizing_keeps_the_aspect_ratio_by_cropping_the_centre(tmp_path):
+    wide = np.zeros((20, 60), np.uint8)
+    wide[:, 20:40] = 255  # white centre third, black sides
+    write_image(tmp_path / "a" / "wide.png", wide)
+    write_image(tmp_path / "b" / "square.png", np.full((30, 30), 255))
+    folder = data.load_image_folder(tmp_path, image_size=10)
+    assert folder.x_labeled.shape == (2, 10, 10)
+    assert folder.x_labeled[0].min() > 200  # only the white centre is kept, not squeezed sides
+
+
+def test_non_image_files_are_skipped_and_listed(tmp_path):
+    root = make_folder(tmp_path)
+    (root / "unlabeled" / "notes.txt").write_text("not an image")
+    folder = data.load_image_folder(root)
+    assert len(folder.x_unlabeled) == 4
+    assert [(p.endswith("notes.txt"), "not an image" in why) for p, why in folder.skipped] == [(True, True)]
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated"])
+def test_unreadable_image_is_named_and_skipped_only_when_allowed(tmp_path, how):
+    root = make_folder(tmp_path)
+    bad = root / "unlabeled" / "bad.png"
+    if how == "garbage":
+        bad.write_bytes(b"this is no png")
+    else:
+        write_image(bad, np.random.default_rng(1).integers(0, 256, (12, 12)))
+        bad.write_bytes(bad.read_bytes()[:120])  # the header is intact, the pixels cut short
+    with pytest.raises(data.ImageFolderError, match="bad.png") as info:
+        data.load_image_folder(root)
+    assert "skip_unreadable=True" in str(info.value) and bad.exists()  # nothing deleted
+    folder = data.load_image_folder(root, skip_unreadable=True)
+    assert len(folder.x_unlabeled) == 4 and folder.skipped[0][0] == str(bad)
+
+
+def test_empty_or_missing_folder(tmp_path):
+    with pytest.raises(data.ImageFolderError, match="labeled/<class name>"):
+        data.load_image_folder(tmp_path)
+    with pytest.raises(data.ImageFolderError, match="does not exist"):
+        data.load_image_folder(tmp_path / "nowhere")
+
+
+def test_class_folder_without_images(tmp_path):
+    root = make_folder(tmp_path)
+    (root / "labeled" / "cow").mkdir()
+    (root / "labeled" / "cow" / "readme.md").write_text("todo")
+    with pytest.raises(data.ImageFolderError, match=r"no image file[\s\S]*cow"):
+        data.load_image_folder(root)
+
+
+def test_single_class_is_refused(tmp_path):
+    make_folder(tmp_path, classes=("ant",))
+    with pytest.raises(data.ImageFolderError, match="at least two classes"):
+        data.load_image_folder(tmp_path)
+
+
+def test_loose_images_in_labeled_folder(tmp_path):
+    root = make_folder(tmp_path)
+    write_image(root / "labeled" / "stray.png", np.zeros((12, 12)))
+    with pytest.raises(data.ImageFolderError, match="one sub-folder per class"):
+        data.load_image_folder(root)
+
+
+def test_mixed_sizes_need_an_image_size(tmp_path):
+    root = make_folder(tmp_path)
+    write_image(root / "unlabeled" / "big.png", np.zeros((30, 40)))
+    with pytest.raises(data.ImageFolderError, match=r"2 different sizes[\s\S]*image_size=12"):
+        data.load_image_folder(root)
+    assert data.load_image_folder(root, image_size=12).x_unlabeled.shape == (5, 12, 12)
+
+
+def test_images_smaller_than_the_size(tmp_path):
+    root = make_folder(tmp_path, size=(8, 8))
+    with pytest.raises(data.ImageFolderError, match=r"smaller than image_size 16x16[\s\S]*allow_upscaling"):
+        data.load_image_folder(root, image_size=16)
+    assert data.load_image_folder(root, image_size=16, allow_upscaling=True).image_shape == (16, 16)
+
+
+def test_a_class_only_in_test_is_refused(tmp_path):
+    root = make_folder(tmp_path, test=1)
+    write_image(root / "test" / "cow" / "c.png", np.zeros((12, 12)))
+    with pytest.raises(data.ImageFolderError, match=r"\['cow'\]"):
+        data.load_image_folder(root)
+
+
+def test_bad_folder_options(tmp_path):
+    root = make_folder(tmp_path)
+    with pytest.raises(ValueError, match="color_mode"):
+        data.load_image_folder(root, color_mode="cmyk")
+    with pytest.raises(ValueError, match="positive integers"):
+        data.load_image_folder(root, image_size=0)
+
+
+def test_folder_dataset_through_load_dataset(tmp_path, capsys):
+    root = make_folder(tmp_path, per_class=8, test=2, colour=True)
+    (x, y), (xt, yt), names = data.load_dataset(f"folder:{root}", verbose=True)
+    assert names == ("ant", "bee") and x.shape == (16, 12, 12, 3) and len(xt) == 4
+    assert "4 unlabeled images are not used" in capsys.readouterr().out
+    for sub in ("test",):
+        import shutil
+        shutil.rmtree(root / sub)
+    (x, y), (xt, yt), _ = data.load_dataset(f"folder:{root}")
+    assert len(x) == 12 and len(xt) == 4 and np.bincount(yt).tolist() == [2, 2]
+
+
+def test_folder_dataset_needs_enough_labels_without_test(tmp_path):
+    root = make_folder(tmp_path, per_class=2)
+    with pytest.raises(data.ImageFolderError, match="at least 4 per class"):
+        data.load_dataset(f"folder:{root}")
+
+
+def test_folder_dataset_from_the_environment(tmp_path, monkeypatch):
+    root = make_folder(tmp_path, per_class=8, size=(20, 16))
+    monkeypatch.setenv(config.DATASET_ENV, f"folder:{root}")
+    monkeypatch.setenv(config.IMAGE_SIZE_ENV, "10x8")
+    prof = dataclasses.replace(config.PROFILES["quick"], n_pool=10, n_test=2)
+    (x, y), (xt, yt), names = data.load_profile_data(prof, verbose=False)
+    assert x.shape == (10, 10, 8) and len(xt) == 2 and names == ("ant", "bee")

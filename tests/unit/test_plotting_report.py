@@ -25,6 +25,20 @@ def test_image_grid_bad_input():
         plotting.image_grid(np.zeros((0, 4, 4)))
 
 
+def test_image_grid_shows_colour_as_it_is():
+    red = np.zeros((2, 6, 6, 3), np.uint8)
+    red[..., 0] = 200
+    fig = plotting.image_grid(red, titles=["a", "b"])
+    shown = fig.axes[0].get_images()[0]
+    assert shown.get_array().shape == (6, 6, 3) and shown.get_array()[0, 0, 0] == 200
+    plt.close(fig)
+    one_channel = plotting.image_grid(np.zeros((2, 6, 6, 1)))
+    assert one_channel.axes[0].get_images()[0].get_array().shape == (6, 6)
+    plt.close(one_channel)
+    with pytest.raises(ValueError, match=r"\(n, h, w, 3\)"):
+        plotting.image_grid(np.zeros((2, 6, 6, 2)))
+
+
 def test_class_examples_one_row_per_class():
     y = np.repeat(np.arange(3), 4)
     fig = plotting.class_examples(np.zeros((12, 5, 5)), y, ["a", "b", "c"], per_class=2)
