@@ -8,6 +8,8 @@ the way the literature does:
 - :func:`cluster_accuracy` matches clusters to classes one-to-one with the
   Hungarian algorithm (:func:`scipy.optimize.linear_sum_assignment`) and
   counts the images whose matched class is right;
+- :func:`contingency` counts the images of each class in each cluster (classes x clusters,
+  as :func:`sklearn.metrics.cluster.contingency_matrix`);
 - :func:`match_clusters` returns that matching (or the majority,
   many-to-one mapping that :func:`purity` uses);
 - NMI and ARI come from :mod:`sklearn.metrics` and do not depend on names;
@@ -40,6 +42,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics.cluster import contingency_matrix
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from .report import MetricsTable
@@ -108,21 +111,27 @@ def _check_x(x: Any) -> np.ndarray:
 
 # --------------------------------------------------------------------------- matching and metrics
 def contingency(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Counts of images per (cluster, class) pair.
+    """Counts of images per (class, cluster) pair, oriented like scikit-learn's.
+
+    The table is :func:`sklearn.metrics.cluster.contingency_matrix`: one row per true
+    class, one column per cluster.
 
     Returns
     -------
-    counts : ndarray of shape (n_clusters, n_classes)
-        ``counts[i, j]`` is the number of images in cluster ``clusters[i]`` with class ``classes[j]``.
-    clusters, classes : ndarray
-        The sorted cluster ids and class labels that index the rows and columns.
+    counts : ndarray of shape (n_classes, n_clusters)
+        ``counts[i, j]`` is the number of images of class ``classes[i]`` in cluster ``clusters[j]``.
+    classes, clusters : ndarray
+        The sorted class labels and cluster ids that index the rows and the columns.
+
+    Example
+    -------
+    >>> counts, classes, clusters = contingency([0, 0, 1], [7, 5, 5])
+    >>> counts.tolist(), classes.tolist(), clusters.tolist()
+    ([[1, 1], [1, 0]], [0, 1], [5, 7])
     """
     t, p = check_labels(y_true, y_pred)
-    clusters, p_idx = np.unique(p, return_inverse=True)
-    classes, t_idx = np.unique(t, return_inverse=True)
-    counts = np.zeros((len(clusters), len(classes)), dtype=np.int64)
-    np.add.at(counts, (p_idx, t_idx), 1)
-    return counts, clusters, classes
+    counts = np.asarray(contingency_matrix(t, p), dtype=np.int64)
+    return counts, np.unique(t), np.unique(p)
 
 
 def match_clusters(y_true: Any, y_pred: Any, *, many_to_one: bool = False) -> dict[int, int]:
@@ -143,14 +152,14 @@ def match_clusters(y_true: Any, y_pred: Any, *, many_to_one: bool = False) -> di
     Returns
     -------
     dict
-        ``{cluster id: class}``.
+        ``{cluster id: class}``, in the order of the cluster ids.
     """
-    counts, clusters, classes = contingency(y_true, y_pred)
+    counts, classes, clusters = contingency(y_true, y_pred)
     if many_to_one:
-        best = counts.argmax(axis=1)
-        return {int(c): int(classes[j]) for c, j in zip(clusters, best)}
-    rows, cols = linear_sum_assignment(counts, maximize=True)
-    return {int(clusters[i]): int(classes[j]) for i, j in zip(rows, cols)}
+        best = counts.argmax(axis=0)  # the majority class of every cluster (column)
+        return {int(c): int(classes[i]) for c, i in zip(clusters, best)}
+    rows, cols = linear_sum_assignment(counts, maximize=True)  # rows: classes, cols: clusters
+    return {int(clusters[j]): int(classes[i]) for i, j in sorted(zip(rows, cols), key=lambda ij: ij[1])}
 
 
 def relabel(y_pred: Any, mapping: Mapping[int, int], *, unmatched: int = -1) -> np.ndarray:
@@ -190,7 +199,7 @@ def purity(y_true: Any, y_pred: Any) -> float:
     so compare it only between clusterings with the same number of clusters.
     """
     counts, _, _ = contingency(y_true, y_pred)
-    return float(counts.max(axis=1).sum() / counts.sum())
+    return float(counts.max(axis=0).sum() / counts.sum())
 
 
 def clustering_scores(y_true: Any, y_pred: Any) -> dict[str, float]:
@@ -229,7 +238,8 @@ def metrics_table(
     predictions : mapping
         ``{method name: cluster ids}``.
     seconds : mapping, optional
-        ``{method name: wall time}``; adds a ``"seconds"`` column.
+        ``{method name: wall time}``; adds a ``"seconds"`` column at the end (or fills the one
+        named in ``columns``).
     columns : sequence of str
         Which scores to show, in order (any key of :func:`clustering_scores`).
 
@@ -246,7 +256,9 @@ def metrics_table(
         if seconds is not None and name in seconds:
             row["seconds"] = float(seconds[name])
         rows.append(row)
-    cols = list(columns) + (["seconds"] if seconds else [])
+    cols = list(columns)
+    if seconds and "seconds" not in cols:
+        cols.append("seconds")
     return MetricsTable(rows, cols)
 
 

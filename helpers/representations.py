@@ -10,10 +10,9 @@ Three ways to turn an image into a short vector, from cheapest to strongest:
   :func:`helpers.cache.cached_arrays`), used both to draw the pool in 2-D and to
   cluster it.
 
-:func:`n2d_labels` is the chapter's strongest clustering, N2D (McConville et al., 2019):
-autoencoder codes -> UMAP to a few dimensions -> Gaussian mixture; :func:`n2d_pipeline`
-runs it end to end with the cost of each step, and :func:`n2d_over_seeds` repeats it
-over seeds.
+:func:`n2d_pipeline` is the chapter's strongest clustering, N2D (McConville et al., 2019):
+autoencoder codes -> UMAP to a few dimensions -> Gaussian mixture (:func:`gmm_labels`),
+run end to end with the cost of each step; :func:`n2d_over_seeds` repeats it over seeds.
 
 Everything takes a ``random_state``; TensorFlow and UMAP are imported only when needed.
 
@@ -40,7 +39,7 @@ from .report import MetricsTable
 
 __all__ = [
     "pca_codes", "autoencoder_params", "train_autoencoder", "autoencoder_codes",
-    "umap_embedding", "gmm_labels", "n2d_labels", "n2d_pipeline", "n2d_over_seeds",
+    "umap_embedding", "gmm_labels", "n2d_pipeline", "n2d_over_seeds",
 ]
 
 
@@ -260,43 +259,6 @@ def gmm_labels(
     return gmm.fit(arr).predict(arr).astype(np.int64)
 
 
-def n2d_labels(
-    codes: Any,
-    n_clusters: int = 10,
-    *,
-    umap_components: int = 10,
-    n_neighbors: int = 20,
-    min_dist: float = 0.0,
-    n_epochs: int | None = None,
-    random_state: int = 0,
-    tag: str = "",
-    use_cache: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """N2D's clustering step: UMAP the codes to a few dimensions, then fit a Gaussian mixture.
-
-    Parameters
-    ----------
-    codes : array of shape (n, d)
-        Autoencoder codes (N2D), or any other representation (PCA codes, pixels).
-    n_clusters : int
-        Mixture components (clusters).
-    umap_components, n_neighbors, min_dist, n_epochs :
-        The UMAP step (see :func:`umap_embedding`); McConville et al. embed in as many dimensions as clusters,
-        with 20 neighbours and ``min_dist=0``.
-    random_state : int
-        Seeds UMAP and the mixture.
-
-    Returns
-    -------
-    labels : ndarray of int64, shape (n,)
-    embedding : ndarray of float32, shape (n, umap_components)
-    """
-    embedding = umap_embedding(codes, n_components=umap_components, n_neighbors=n_neighbors,
-                               min_dist=min_dist, n_epochs=n_epochs, random_state=random_state,
-                               tag=tag, use_cache=use_cache)
-    return gmm_labels(embedding, n_clusters, random_state=random_state), embedding
-
-
 def n2d_pipeline(
     x: Any,
     n_clusters: int = 10,
@@ -318,7 +280,9 @@ def n2d_pipeline(
     """The whole N2D recipe on the pool ``x``: train the autoencoder, encode, UMAP, Gaussian mixture.
 
     The autoencoder's arguments are those of :func:`train_autoencoder`, the UMAP ones
-    those of :func:`n2d_labels`. Every expensive step is cached; the returned ``seconds`` are the times each step took
+    those of :func:`umap_embedding` (``umap_components`` is its ``n_components``);
+    McConville et al. embed in as many dimensions as clusters, with 20 neighbours and
+    ``min_dist=0``. Every expensive step is cached; the returned ``seconds`` are the times each step took
     when it was computed (also when it is now loaded from the cache), so they state the
     real cost of the method.
 
@@ -356,8 +320,8 @@ def n2d_over_seeds(
 ) -> MetricsTable:
     """Run :func:`n2d_pipeline` once per seed (a new autoencoder each time) and score each run.
 
-    The spread over seeds, not the best seed, is what a reader can expect: N2D's own issue
-    tracker reports that re-training the autoencoder moves the accuracy by 10-15 points.
+    The spread over seeds, not the best seed, is what a reader can expect: every seed trains
+    a new autoencoder, a new embedding and a new mixture.
 
     Returns
     -------

@@ -30,9 +30,27 @@ def test_known_small_case():
     assert clustering.match_clusters(y_true, y_pred) == {0: 1, 1: 0}
     assert clustering.purity(y_true, y_pred) == pytest.approx(5 / 6)
     assert clustering.direct_accuracy(y_true, y_pred) == pytest.approx(1 / 6)
-    counts, clusters, classes = clustering.contingency(y_true, y_pred)
-    assert counts.tolist() == [[1, 3], [2, 0]]
-    assert clusters.tolist() == [0, 1] and classes.tolist() == [0, 1]
+    counts, classes, clusters = clustering.contingency(y_true, y_pred)
+    assert counts.tolist() == [[1, 2], [3, 0]]  # rows: classes, columns: clusters
+    assert classes.tolist() == [0, 1] and clusters.tolist() == [0, 1]
+
+
+def test_contingency_is_classes_by_clusters_like_sklearn():
+    # three classes, two clusters with other names: the shape alone tells the orientation
+    from sklearn.metrics.cluster import contingency_matrix
+
+    y_true = np.array([0, 0, 1, 1, 2, 2, 2])
+    y_pred = np.array([20, 20, 10, 20, 10, 10, 10])
+    counts, classes, clusters = clustering.contingency(y_true, y_pred)
+    assert counts.shape == (3, 2)
+    assert classes.tolist() == [0, 1, 2] and clusters.tolist() == [10, 20]
+    np.testing.assert_array_equal(counts, contingency_matrix(y_true, y_pred))
+    for i, c in enumerate(classes):
+        for j, k in enumerate(clusters):
+            assert counts[i, j] == np.sum((y_true == c) & (y_pred == k))
+    # each class's row sums to its size; each cluster's column to the cluster's size
+    assert counts.sum(axis=1).tolist() == [2, 2, 3]
+    assert counts.sum(axis=0).tolist() == [4, 3]
 
 
 def test_hungarian_beats_majority_when_two_clusters_share_a_class():
@@ -123,6 +141,10 @@ def test_metrics_table_and_sweep(blobs):
     assert table.row("truth")["acc"] == 1.0
     assert table.row("one")["k"] == 1 and table.row("one")["nmi"] == pytest.approx(0.0)
     assert "seconds" in table.columns and np.isnan(table.column("seconds")[1])
+    named = clustering.metrics_table(y, {"truth": y}, seconds={"truth": 0.5},
+                                     columns=("method", "acc", "seconds"))
+    assert named.columns == ["method", "acc", "seconds"]  # not a second "seconds" column
+    assert named.row("truth")["seconds"] == 0.5
     assert "<table" in table._repr_html_() and "padding" in table._repr_html_()
     assert "| method" in table.to_markdown()
     assert "truth" in repr(table)

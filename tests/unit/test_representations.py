@@ -67,8 +67,10 @@ def test_umap_and_n2d_tiny_run(blobs):
     again = representations.umap_embedding(x, n_components=2, n_neighbors=10, random_state=0,
                                             n_epochs=50, tag="test")
     np.testing.assert_array_equal(emb, again)  # from the cache
-    labels, emb3 = representations.n2d_labels(x, 3, umap_components=3, n_neighbors=10, random_state=0)
+    emb3 = representations.umap_embedding(x, n_components=3, n_neighbors=10, min_dist=0.0,
+                                           random_state=0, tag="test")
     assert emb3.shape == (200, 3)
+    labels = representations.gmm_labels(emb3, 3, random_state=0)
     assert clustering.cluster_accuracy(y, labels) > 0.9
     with pytest.raises(ValueError, match="n_neighbors"):
         representations.umap_embedding(x[:5], n_neighbors=10)
@@ -87,8 +89,17 @@ def test_n2d_pipeline_and_seeds(blobs):
     again = representations.n2d_pipeline(x, 3, random_state=0, **kwargs)  # all from the cache
     np.testing.assert_array_equal(again["labels"], run["labels"])
     assert again["seconds"]["umap"] == run["seconds"]["umap"]
+    # three well-separated blobs: N2D must find them
+    assert clustering.cluster_accuracy(y, run["labels"]) > 0.9
     table = representations.n2d_over_seeds(x, y, (0, 1), n_clusters=3, **kwargs)
     assert [r["seed"] for r in table] == [0, 1]
-    assert all(0 <= r["acc"] <= 1 for r in table)
+    assert table.columns == ["method", "acc", "nmi", "ari", "purity", "seconds"]
+    for row in table:
+        # each row scores the very run n2d_pipeline makes for that seed (loaded from the cache)
+        labels = representations.n2d_pipeline(x, 3, random_state=row["seed"], **kwargs)["labels"]
+        assert row["acc"] == pytest.approx(clustering.cluster_accuracy(y, labels))
+        assert row["nmi"] == pytest.approx(clustering.clustering_scores(y, labels)["nmi"])
+        assert row["acc"] > 0.9 and row["seconds"] > 0
+    assert table.row("N2D, seed 0")["acc"] == pytest.approx(clustering.cluster_accuracy(y, run["labels"]))
     with pytest.raises(ValueError, match="seeds is empty"):
         representations.n2d_over_seeds(x, y, ())
