@@ -130,3 +130,18 @@ def test_the_guides_positive_result(glued):
     ch05, ch07 = glued("05_unlabeled_data_pays_off"), glued("07_evaluation")
     assert ch05["acc_spread"] > ch05["acc_cnn"]
     assert ch07["best_focus_acc"] > ch07["cnn_focus_acc"]
+
+
+def test_faq_stripes_claim(glued):
+    # FAQ, "When does the fusion hurt?": spreading along clusters that cut across the classes
+    # (chapter 2's stripes) "scores below the labels alone"
+    ch02 = glued("02_concepts_and_math")
+    assert ch02["toy_stripes_label_spreading"] < ch02["toy_stripes_labels_only"]
+    assert ch02["toy_stripes_verdict"] == "hurts"
+
+
+def test_faq_recipe_claim(glued):
+    # FAQ: "the article's recipe, done correctly, can score below the same network trained on the
+    # labels alone" (chapter 4 measures it)
+    ch04 = glued("04_transfer")
+    assert ch04["r_fine"] < ch04["r_labels"]
