@@ -39,43 +39,36 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 from sklearn.metrics import recall_score
 
+from helpers.validation import check_float, check_fraction, check_images, check_int, check_labels
+
 MASK_KINDS = ("random", "block")
 IMPUTE_STRATEGIES = ("zero", "mean", "knn")
 
 
 # --------------------------------------------------------------------- validation
+# Thin wrappers on helpers.validation, which says what was expected and what to do.
 
 
 def _check_share(share: float, name: str = "share") -> float:
-    if isinstance(share, bool) or not isinstance(share, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number between 0 and 1, got {share!r}.")
-    if not 0.0 <= float(share) <= 1.0 or np.isnan(share):
-        raise ValueError(f"{name} must be between 0 and 1 (a fraction, not a percentage), got {share!r}.")
-    return float(share)
+    return check_fraction(share, name, include_one=True)
 
 
-def _check_images(images: np.ndarray) -> np.ndarray:
-    images = np.asarray(images)
-    if images.ndim != 3 or len(images) == 0:
-        raise ValueError(
-            f"Expected a non-empty stack of images of shape (n, h, w), got shape {images.shape}. "
-            "Reshape flat vectors with images.reshape(-1, 28, 28) first.")
+def _check_images(images: np.ndarray, name: str = "images") -> np.ndarray:
+    images = check_images(images, name)
+    if images.ndim != 3:
+        raise ValueError(f"{name} must be grey images of shape (n, h, w), got shape {images.shape}. "
+                         "Drop a channel axis of size 1 with images[..., 0].")
     return images
 
 
-def _check_labels(y: np.ndarray) -> np.ndarray:
+def _check_labels(y: np.ndarray, name: str = "y") -> np.ndarray:
     y = np.asarray(y)
-    if y.ndim != 1 or len(y) == 0:
-        raise ValueError(f"y must be a non-empty 1-D array of class labels, got shape {y.shape}.")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}.")
+    if y.ndim == 1 and len(y) and not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}.")
+    y = check_labels(y, name)
+    if len(y) == 0:
+        raise ValueError(f"{name} is empty; pass one class label per image.")
     return y
-
-
-def _check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
 
 
 # ------------------------------------------------------------------ incomplete data
@@ -211,7 +204,7 @@ def impute(
     else:
         from sklearn.impute import KNNImputer
 
-        _check_positive_int(n_neighbors, "n_neighbors")
+        check_int(n_neighbors, "n_neighbors", minimum=1)
         n, h, w = images.shape
         target = np.where(mask, np.nan, filled).reshape(n, h * w)
         ref = np.where(ref_mask, np.nan, ref_images.astype(np.float32)).reshape(len(ref_images), -1)
@@ -239,7 +232,7 @@ def mask_augment(
         ``y[source]`` are its labels.
     """
     images = _check_images(images)
-    copies = _check_positive_int(copies, "copies", minimum=0)
+    copies = check_int(copies, "copies", minimum=0)
     share = _check_share(share)
     rng = np.random.default_rng(random_state)
     parts, sources = [images], [np.arange(len(images))]
@@ -262,11 +255,10 @@ def geometric_class_sizes(n_max: int, n_classes: int, imbalance_ratio: float) ->
     >>> geometric_class_sizes(1000, 3, 100).tolist()
     [1000, 100, 10]
     """
-    n_max = _check_positive_int(n_max, "n_max")
-    n_classes = _check_positive_int(n_classes, "n_classes", minimum=2)
-    if isinstance(imbalance_ratio, bool) or not np.isfinite(imbalance_ratio) or imbalance_ratio < 1:
-        raise ValueError(f"imbalance_ratio is largest / smallest class size and must be >= 1 "
-                         f"(1 = balanced), got {imbalance_ratio!r}.")
+    n_max = check_int(n_max, "n_max", minimum=1)
+    n_classes = check_int(n_classes, "n_classes", minimum=2)
+    imbalance_ratio = check_float(imbalance_ratio, "imbalance_ratio (largest / smallest class size, "
+                                  "1 = balanced)", minimum=1.0)
     ranks = np.arange(n_classes)
     sizes = np.round(n_max * float(imbalance_ratio) ** (-ranks / (n_classes - 1)))
     return np.maximum(sizes, 1).astype(np.int64)
@@ -307,7 +299,7 @@ def imbalanced_indices(
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
         raise ValueError("y must contain at least two classes to be made imbalanced.")
-    n_max = int(counts.min()) if n_max is None else _check_positive_int(n_max, "n_max")
+    n_max = int(counts.min()) if n_max is None else check_int(n_max, "n_max", minimum=1)
     order = rng.permutation(classes) if order is None else np.asarray(order)
     if sorted(order.tolist()) != classes.tolist():
         raise ValueError(f"order must list every class in y exactly once, {classes.tolist()}, "
@@ -343,8 +335,8 @@ def imbalanced_label_budget(
         Indices into ``y`` of the images to label.
     """
     y = _check_labels(y)
-    n_labels = _check_positive_int(n_labels, "n_labels")
-    min_per_class = _check_positive_int(min_per_class, "min_per_class", minimum=0)
+    n_labels = check_int(n_labels, "n_labels", minimum=1)
+    min_per_class = check_int(min_per_class, "min_per_class", minimum=0)
     classes, counts = np.unique(y, return_counts=True)
     if n_labels < min_per_class * len(classes) or n_labels > len(y):
         raise ValueError(f"n_labels must be between min_per_class * n_classes = "
@@ -375,15 +367,18 @@ def cluster_stratified_indices(
         Indices of the images to label.
     """
     clusters = _check_labels(clusters)
-    n_labels = _check_positive_int(n_labels, "n_labels")
+    n_labels = check_int(n_labels, "n_labels", minimum=1)
     if n_labels > len(clusters):
         raise ValueError(f"n_labels ({n_labels}) exceeds the number of images ({len(clusters)}).")
     rng = np.random.default_rng(random_state)
     ids = np.unique(clusters)
     base, extra = divmod(n_labels, len(ids))
-    quota = {c: base + (i < extra) for i, c in enumerate(rng.permutation(ids))}
+    quota = dict.fromkeys(ids.tolist(), base)
+    if extra:  # the remainder goes to clusters chosen at random, one label each
+        for c in rng.choice(ids, size=extra, replace=False).tolist():
+            quota[c] += 1
     picks = []
-    for c in ids:
+    for c in ids.tolist():
         members = np.flatnonzero(clusters == c)
         picks.append(rng.choice(members, size=min(quota[c], len(members)), replace=False))
     chosen = np.concatenate(picks).astype(np.int64)
@@ -391,23 +386,6 @@ def cluster_stratified_indices(
         rest = np.setdiff1d(np.arange(len(clusters)), chosen)
         chosen = np.concatenate([chosen, rng.choice(rest, n_labels - len(chosen), replace=False)])
     return rng.permutation(chosen)
-
-
-def balanced_resample(
-    y: np.ndarray, *, random_state: int | None = None
-) -> np.ndarray:
-    """Indices that oversample every class (with replacement) to the size of the largest.
-
-    Balanced sampling for a learner without ``class_weight``: train on
-    ``x[idx], y[idx]``.
-    """
-    y = _check_labels(y)
-    rng = np.random.default_rng(random_state)
-    classes, counts = np.unique(y, return_counts=True)
-    picks = [np.concatenate([np.flatnonzero(y == c),
-                             rng.choice(np.flatnonzero(y == c), counts.max() - k, replace=True)])
-             for c, k in zip(classes, counts)]
-    return rng.permutation(np.concatenate(picks))
 
 
 def per_class_recall(
@@ -431,7 +409,7 @@ def per_class_recall(
     if len(y_true) != len(y_pred):
         raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} "
                          f"and {len(y_pred)}.")
-    k = int(y_true.max()) + 1 if n_classes is None else _check_positive_int(n_classes, "n_classes")
+    k = int(y_true.max()) + 1 if n_classes is None else check_int(n_classes, "n_classes", minimum=1)
     labels = np.arange(k)
     recall = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
     present = np.isin(labels, y_true)
@@ -451,7 +429,7 @@ def clusters_per_class(y: np.ndarray, clusters: np.ndarray, n_classes: int | Non
     y, clusters = _check_labels(y), _check_labels(clusters)
     if len(y) != len(clusters):
         raise ValueError(f"y and clusters must have the same length, got {len(y)} and {len(clusters)}.")
-    k = int(y.max()) + 1 if n_classes is None else _check_positive_int(n_classes, "n_classes")
+    k = int(y.max()) + 1 if n_classes is None else check_int(n_classes, "n_classes", minimum=1)
     owners = [np.bincount(y[clusters == c], minlength=k).argmax() for c in np.unique(clusters)]
     return np.bincount(np.asarray(owners, dtype=np.int64), minlength=k)
 
@@ -504,8 +482,8 @@ def run_compute_sweep(
         ``epochs``, ``seconds`` (cumulative training time) and ``score``.
     """
     x_pool = np.asarray(x_pool)
-    sizes = sorted({_check_positive_int(s, "each pool size") for s in pool_sizes})
-    marks = sorted({_check_positive_int(e, "each checkpoint") for e in checkpoints})
+    sizes = sorted({check_int(s, "each pool size", minimum=1) for s in pool_sizes})
+    marks = sorted({check_int(e, "each checkpoint", minimum=1) for e in checkpoints})
     if not sizes or not marks:
         raise ValueError("pool_sizes and checkpoints must each list at least one value.")
     if sizes[-1] > len(x_pool):

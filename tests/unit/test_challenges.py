@@ -52,7 +52,7 @@ def test_mask_does_not_modify_input(images):
 
 @pytest.mark.parametrize("share", [-0.1, 1.5, 50, float("nan"), "0.5", True])
 def test_mask_rejects_bad_share(images, share):
-    with pytest.raises(ValueError, match="share"):
+    with pytest.raises((ValueError, TypeError), match="share"):
         ch.mask_pixels(images, share)
 
 
@@ -107,6 +107,8 @@ def test_mask_augment_keeps_originals_and_sources(images):
     assert (aug[:20] == images).all() and (aug[20:] == 0).any()
     with pytest.raises(ValueError, match="copies"):
         ch.mask_augment(images, copies=-1, share=0.3)
+    with pytest.raises(TypeError, match="copies"):
+        ch.mask_augment(images, copies=1.5, share=0.3)
 
 
 # ---------------------------------------------------------------- imbalance
@@ -141,8 +143,10 @@ def test_imbalanced_indices_bad_input():
         ch.imbalanced_indices(y, 2, n_max=11)
     with pytest.raises(ValueError, match="two classes"):
         ch.imbalanced_indices(np.zeros(5, int), 2)
-    with pytest.raises(ValueError, match="integer"):
+    with pytest.raises(TypeError, match="integer"):
         ch.imbalanced_indices(y.astype(float), 2)
+    with pytest.raises(ValueError, match="empty"):
+        ch.imbalanced_indices(np.array([], dtype=int), 2)
 
 
 def test_imbalanced_label_budget():
@@ -163,15 +167,29 @@ def test_cluster_stratified_indices_spread_over_clusters():
     idx = ch.cluster_stratified_indices(clusters, 12, random_state=0)
     assert len(idx) == 12 and len(np.unique(idx)) == 12
     counts = np.bincount(clusters[idx], minlength=3)
-    assert counts[2] == 2 and counts[1] == 4  # the small cluster gives all it has
+    assert counts[2] == 2 and counts[1] >= 4 and counts[0] >= 4  # the small cluster gives all it has
+    assert (ch.cluster_stratified_indices(clusters, 12, random_state=0) == idx).all()
+
+
+def test_cluster_stratified_indices_even_quota_is_the_plain_numpy_recipe():
+    # what chapter 8 writes out in view: k equal quotas, drawn cluster by cluster, then shuffled
+    clusters = np.repeat(np.arange(4), 25)
+    rng = np.random.default_rng(3)
+    picks = [rng.choice(np.flatnonzero(clusters == c), 5, replace=False) for c in range(4)]
+    expected = rng.permutation(np.concatenate(picks))
+    assert (ch.cluster_stratified_indices(clusters, 20, random_state=3) == expected).all()
+
+
+def test_cluster_stratified_indices_remainder_and_bad_input():
+    clusters = np.repeat(np.arange(3), 10)
+    counts = np.bincount(clusters[ch.cluster_stratified_indices(clusters, 7, random_state=1)])
+    assert sorted(counts.tolist()) == [2, 2, 3]
+    with pytest.raises(ValueError, match="n_labels"):
+        ch.cluster_stratified_indices(clusters, 0)
+    with pytest.raises(TypeError, match="n_labels"):
+        ch.cluster_stratified_indices(clusters, 2.5)
     with pytest.raises(ValueError, match="exceeds"):
         ch.cluster_stratified_indices(clusters, 500)
-
-
-def test_balanced_resample():
-    y = np.array([0] * 8 + [1] * 2)
-    idx = ch.balanced_resample(y, random_state=0)
-    assert np.bincount(y[idx]).tolist() == [8, 8]
 
 
 def test_per_class_recall():
@@ -244,3 +262,50 @@ def test_missing_data_sweep_and_plot(images):
         ch.missing_data_sweep(images, images, evaluate, (0.1,), strategies=("median",))
     with pytest.raises(ValueError, match="share"):
         ch.missing_data_sweep(images, images, evaluate, (2.0,))
+
+
+# ------------------------------------------------------- the in-view recipes of chapter 8
+
+
+def test_random_mask_is_the_k_smallest_random_keys(images):
+    # chapter 8 writes the random mask as argsort of one random key per pixel
+    n, h, w = images.shape
+    keys = np.random.default_rng(4).random((n, h * w))
+    hidden = np.argsort(keys, axis=1)[:, :30]
+    expected = np.zeros((n, h * w), bool)
+    np.put_along_axis(expected, hidden, True, axis=1)
+    assert (ch.mask_pixels(images, 0.3, random_state=4)[1] == expected.reshape(n, h, w)).all()
+
+
+def test_mean_imputation_agrees_with_simple_imputer(images):
+    from sklearn.impute import SimpleImputer
+
+    masked, mask = ch.mask_pixels(images, 0.4, random_state=0)
+    flat = np.where(mask, np.nan, masked.astype(float)).reshape(len(images), -1)
+    expected = SimpleImputer(strategy="mean").fit_transform(flat).reshape(images.shape)
+    np.testing.assert_allclose(ch.impute(masked, mask, strategy="mean"), expected, rtol=1e-5)
+
+
+def test_label_budget_is_one_per_class_then_random():
+    y = np.array([0] * 50 + [1] * 30 + [2] * 5)
+    rng = np.random.default_rng(9)
+    first = np.concatenate([rng.choice(np.flatnonzero(y == c), 1, replace=False) for c in range(3)])
+    rest = rng.choice(np.setdiff1d(np.arange(len(y)), first), 7, replace=False)
+    expected = rng.permutation(np.concatenate([first, rest]))
+    assert (ch.imbalanced_label_budget(y, 10, random_state=9) == expected).all()
+
+
+def test_per_class_recall_mean_is_balanced_accuracy():
+    from sklearn.metrics import balanced_accuracy_score
+
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.integers(0, 4, 200), rng.integers(0, 4, 200)
+    rec = ch.per_class_recall(y_true, y_pred)
+    assert rec.mean() == pytest.approx(balanced_accuracy_score(y_true, y_pred))
+
+
+def test_check_images_messages(images):
+    with pytest.raises(ValueError, match=r"\(n, h, w\)"):
+        ch.mask_pixels(images[..., None], 0.2)
+    with pytest.raises(TypeError, match="numbers"):
+        ch.mask_pixels(np.array([[["a"]]]), 0.2)
