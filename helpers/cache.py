@@ -25,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+import uuid
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -102,13 +104,45 @@ def cache_path(name: str, params: Mapping[str, Any], suffix: str) -> Path:
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".tmp{os.getpid()}-{path.name}")  # keeps .npz / .weights.h5
+    """Write ``path`` through a temporary file in the same folder, then rename it into place.
+
+    The rename is atomic, so a reader (another worker of a parallel sweep, or a later build)
+    sees either no entry or a complete one, never a half-written file; an interrupted write
+    leaves no entry behind. The temporary name is unique per process *and* thread, so several
+    workers writing the same entry at once do not trample each other (the last rename wins,
+    and all of them wrote the same result).
+    """
+    unique = f"{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex[:8]}"
+    tmp = path.with_name(f".tmp{unique}-{path.name}")  # keeps .npz / .weights.h5
     try:
         write(tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def load_arrays(name: str, params: Mapping[str, Any]) -> dict[str, np.ndarray] | None:
+    """The arrays stored under ``name`` and ``params``, or ``None`` if there is no (readable) entry.
+
+    A corrupt entry (e.g. from a disk that filled up) counts as missing.
+    """
+    path = cache_path(name, params, ".npz")
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {key: stored[key] for key in stored.files}
+    except (OSError, ValueError, EOFError):
+        return None
+
+
+def store_arrays(name: str, params: Mapping[str, Any], arrays: Mapping[str, Any]) -> Path:
+    """Store ``arrays`` under ``name`` and ``params`` (atomically); return the entry's path."""
+    arrays = {key: np.asarray(value) for key, value in dict(arrays).items()}
+    path = cache_path(name, params, ".npz")
+    _atomic_write(path, lambda tmp: np.savez(tmp, **arrays))
+    return path
 
 
 def cached_arrays(
@@ -135,18 +169,16 @@ def cached_arrays(
         Say whether the result was loaded or computed.
     """
     path = cache_path(name, params, ".npz")
-    if path.exists() and not refresh:
-        try:
-            with np.load(path, allow_pickle=False) as stored:
-                arrays = {key: stored[key] for key in stored.files}
+    if not refresh:
+        arrays = load_arrays(name, params)
+        if arrays is not None:
             if verbose:
                 print(f"[cache] loaded {name} from {path.name}")
             return arrays
-        except (OSError, ValueError, EOFError):  # a corrupt entry is recomputed, not fatal
-            if verbose:
-                print(f"[cache] {path.name} is unreadable; recomputing {name}")
+        if path.exists() and verbose:  # a corrupt entry is recomputed, not fatal
+            print(f"[cache] {path.name} is unreadable; recomputing {name}")
     arrays = {key: np.asarray(value) for key, value in dict(compute()).items()}
-    _atomic_write(path, lambda tmp: np.savez(tmp, **arrays))
+    store_arrays(name, params, arrays)
     if verbose:
         print(f"[cache] computed and stored {name} in {path.name}")
     return arrays

@@ -42,6 +42,7 @@ import numpy as np
 
 from . import cache, data
 from .report import MetricsTable
+from .validation import check_int
 
 __all__ = [
     "Task",
@@ -149,6 +150,90 @@ def _check_budgets(budgets: Sequence[int], y_pool: np.ndarray) -> tuple[int, ...
     return tuple(int(b) for b in budgets)
 
 
+@dataclass
+class _Cell:
+    """One run of the sweep: a method on one (budget, draw)'s task, and its cache key."""
+
+    method: Method
+    budget: int
+    draw: int
+    task: Task
+    key: dict[str, Any] | None
+
+
+def _limit_threads(n_threads: int) -> None:
+    """Limit this (worker) process's BLAS / OpenMP and TensorFlow thread pools to ``n_threads``.
+
+    Environment variables cover libraries loaded later (TensorFlow reads
+    ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` when its runtime starts);
+    :mod:`threadpoolctl` and :mod:`tf.config.threading` cover those already loaded.
+    """
+    import os
+    import sys
+
+    from threadpoolctl import threadpool_limits
+
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "TF_NUM_INTRAOP_THREADS"):
+        os.environ[var] = str(n_threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    threadpool_limits(limits=n_threads)
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(n_threads)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:  # the runtime has started; the limits set at its start hold
+            pass
+
+
+def _seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and (if loaded) Keras / TensorFlow, as ``keras.utils.set_random_seed``.
+
+    A run must not depend on what its process ran before: serial and parallel sweeps run the
+    cells in different processes and orders. Keras is not imported here just to seed it (a
+    scikit-learn method should not pay for it); in a process without Keras, its global seed
+    generator is created later from the Python seed set here, which is what ``set_random_seed``
+    would give.
+    """
+    import random
+    import sys
+
+    random.seed(seed)
+    np.random.seed(seed)
+    if "keras" in sys.modules:
+        import keras
+
+        keras.utils.set_random_seed(seed)
+
+
+def _run_cell(cell: _Cell, n_expected: int, caller_pid: int,
+              n_threads: int | None) -> dict[str, np.ndarray]:
+    """Run one cell (in the caller or in a worker), store it in the cache, return its arrays."""
+    import os
+
+    if n_threads is not None and os.getpid() != caller_pid:  # a worker process, never the caller
+        _limit_threads(n_threads)
+    _seed_everything(cell.task.random_state)
+    start = time.perf_counter()
+    pred = np.asarray(cell.method(cell.task))
+    seconds = time.perf_counter() - start
+    if pred.shape != (n_expected,):
+        raise ValueError(f"method {cell.method.name!r} returned {pred.shape} predictions; "
+                         f"it must return one class per test image ({n_expected},).")
+    out = {"pred": pred.astype(np.int64), "seconds": np.float64(seconds)}
+    if cell.key is not None:  # stored by the worker, so an interrupted sweep resumes
+        cache.store_arrays("evaluation-run", cell.key, out)
+    return out
+
+
+def _show_progress(progress: bool | None, n_runs: int) -> bool:
+    if progress is None:  # a bar when there is something to wait for
+        return n_runs > 1
+    return bool(progress)
+
+
 def run_experiment(
     methods: Mapping[str, Any],
     x_pool: np.ndarray,
@@ -160,6 +245,9 @@ def run_experiment(
     n_draws: int,
     random_state: int = 0,
     cache_params: Mapping[str, Any] | None = None,
+    n_jobs: int | None = None,
+    threads_per_job: int | None = None,
+    progress: bool | None = None,
     verbose: bool = True,
 ) -> ExperimentResult:
     """Run every method on every label budget and draw; score each on the test set once.
@@ -182,8 +270,21 @@ def run_experiment(
         Draw ``d`` uses seed ``random_state + d``.
     cache_params : mapping, optional
         Profile, dataset, ... identifying the data; when given, each finished
-        run is stored with :func:`helpers.cache.cached_arrays`. ``None``
-        disables the cache.
+        run is stored with :func:`helpers.cache.store_arrays` (by the worker that
+        ran it) and found there next time. ``None`` disables the cache.
+    n_jobs : int, optional
+        How many runs at once, through :class:`joblib.Parallel`. ``None`` lets
+        :func:`joblib.parallel_config` decide (one at a time by default); inside
+        ``joblib.parallel_config(backend="dask")`` the runs go to a
+        ``dask.distributed`` cluster. Every run seeds itself, so the numbers
+        are those of a serial run.
+    threads_per_job : int, optional
+        BLAS and TensorFlow threads in each worker process; by default the
+        machine's cores divided by the runs at once (so workers x threads <=
+        cores). Give it explicitly for a cluster of other machines.
+    progress : bool, optional
+        A ``tqdm`` bar over the runs (written to stderr, which the HTML book
+        drops). ``None``: shown when more than one run has to be computed.
     verbose : bool
         One line per run.
 
@@ -191,6 +292,10 @@ def run_experiment(
     -------
     ExperimentResult
     """
+    import os
+
+    import joblib
+
     x_pool, y_pool = np.asarray(x_pool), np.asarray(y_pool)
     x_test, y_test = np.asarray(x_test), np.asarray(y_test)
     if len(x_pool) != len(y_pool):
@@ -201,48 +306,67 @@ def run_experiment(
         raise ValueError("methods is empty: give at least one name -> method.")
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
         raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}.")
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))
+                               or n_jobs == 0):
+        raise ValueError(f"n_jobs must be None, a positive integer or -1 (all cores), got {n_jobs!r}.")
+    if threads_per_job is not None:
+        threads_per_job = check_int(threads_per_job, "threads_per_job", minimum=1)
     budgets = _check_budgets(budgets, y_pool)
     resolved = [_as_method(name, m) for name, m in methods.items()]
     n_classes = int(max(y_pool.max(), y_test.max())) + 1
-    rows, predictions = [], {}
+
+    # 1. the cells, in a fixed order: budget -> draw -> method (one labeled subset per draw)
+    cells = []
     for budget in budgets:
         for draw in range(int(n_draws)):
             seed = int(random_state) + draw
             _, y_lab, idx = data.sample_labeled_subset(x_pool, y_pool, budget, random_state=seed)
             task = Task(x_pool, idx, y_lab, x_test, n_classes, seed)
             for method in resolved:
-                key = None
-                if cache_params is not None:
-                    key = {**dict(cache_params), "method": method.name, "params": dict(method.params),
-                           "budget": budget, "draw": draw, "seed": seed, "n_pool": len(y_pool),
-                           "n_test": len(y_test)}
-                stored = {}
+                key = None if cache_params is None else {
+                    **dict(cache_params), "method": method.name, "params": dict(method.params),
+                    "budget": budget, "draw": draw, "seed": seed, "n_pool": len(y_pool),
+                    "n_test": len(y_test)}
+                cells.append(_Cell(method, budget, draw, task, key))
 
-                def compute(method: Method = method, task: Task = task) -> dict[str, np.ndarray]:
-                    start = time.perf_counter()
-                    pred = np.asarray(method(task))
-                    seconds = time.perf_counter() - start
-                    if pred.shape != y_test.shape:
-                        raise ValueError(f"method {method.name!r} returned {pred.shape} predictions; "
-                                         f"it must return one class per test image {y_test.shape}.")
-                    stored["fresh"] = True
-                    return {"pred": pred.astype(np.int64), "seconds": np.float64(seconds)}
+    # 2. what the cache already holds
+    outs: list[dict[str, np.ndarray] | None] = [
+        None if c.key is None else cache.load_arrays("evaluation-run", c.key) for c in cells]
+    todo = [i for i, out in enumerate(outs) if out is None]
 
-                if key is None:
-                    out = compute()
-                else:
-                    out = cache.cached_arrays("evaluation-run", key, compute, verbose=False)
-                pred = out["pred"]
-                acc = float(np.mean(pred == y_test))
-                rows.append({"method": method.name, "labels_per_class": budget,
-                             "n_labels": budget * len(np.unique(y_pool)), "draw": draw,
-                             "accuracy": acc, "seconds": float(out["seconds"]),
-                             "cached": not stored.get("fresh", False)})
-                predictions[(method.name, budget, draw)] = pred
-                if verbose:
-                    flag = " (cached)" if rows[-1]["cached"] else ""
-                    print(f"{method.name:>28s}  {budget:>4d}/class  draw {draw}  "
-                          f"acc {acc:.3f}  {rows[-1]['seconds']:6.1f} s{flag}")
+    # 3. the rest, one after the other or through joblib's active backend (loky, dask, ...)
+    if todo:
+        workers = joblib.effective_n_jobs(n_jobs)
+        threads = threads_per_job or (max(1, (os.cpu_count() or 1) // workers) if workers > 1
+                                      else None)
+        args = (len(y_test), os.getpid(), threads)
+        if workers == 1:
+            results = (_run_cell(cells[i], *args) for i in todo)
+        else:
+            results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
+                joblib.delayed(_run_cell)(cells[i], *args) for i in todo)
+        if _show_progress(progress, len(todo)):
+            from tqdm.std import tqdm  # plain text on stderr: JupyterLab shows it, the HTML book not
+
+            results = tqdm(results, total=len(todo), desc="runs", unit="run", mininterval=1.0)
+        for i, out in zip(todo, results):
+            outs[i] = out
+
+    # 4. the table, in the cells' order whatever order the runs finished in
+    fresh = set(todo)
+    rows, predictions = [], {}
+    n_labels_per_budget = len(np.unique(y_pool))
+    for i, (cell, out) in enumerate(zip(cells, outs)):
+        pred = out["pred"]
+        acc = float(np.mean(pred == y_test))
+        rows.append({"method": cell.method.name, "labels_per_class": cell.budget,
+                     "n_labels": cell.budget * n_labels_per_budget, "draw": cell.draw,
+                     "accuracy": acc, "seconds": float(out["seconds"]), "cached": i not in fresh})
+        predictions[(cell.method.name, cell.budget, cell.draw)] = pred
+        if verbose:
+            flag = " (cached)" if rows[-1]["cached"] else ""
+            print(f"{cell.method.name:>28s}  {cell.budget:>4d}/class  draw {cell.draw}  "
+                  f"acc {acc:.3f}  {rows[-1]['seconds']:6.1f} s{flag}")
     columns = ["method", "labels_per_class", "n_labels", "draw", "accuracy", "seconds", "cached"]
     return ExperimentResult(MetricsTable(rows, columns), predictions)
 
