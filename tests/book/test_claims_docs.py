@@ -37,6 +37,7 @@ def test_scattered_gaps_change_nmi_little_and_a_block_changes_it_more(ch08):
     for key in ("random_zero_nmi", "random_mean_nmi"):
         assert abs(ch08[key] - ch08["clean_nmi"]) < 0.05, key
     assert ch08["block_zero_nmi"] < ch08["clean_nmi"] - 0.1
+    assert ch08["block_mean_nmi"] < ch08["clean_nmi"] - 0.1  # the teacher's guide, question 5
     assert ch08["block_vs_random"] == ("more" if ch08["block_zero_nmi"] < ch08["random_zero_nmi"]
                                        else "less")
 
