@@ -63,9 +63,18 @@ def test_seed_ranges_and_their_verdict(ch08):
     assert lo <= ch08["clean_acc"] <= hi
     overlap = mlo <= hi and lo <= mhi
     assert ch08["seed_overlap_word"] == ("overlap" if overlap else "do not overlap")
-    assert ("within what another start" in ch08["seed_verdict"]) == overlap
-    if not overlap:
-        assert ("higher" in ch08["seed_verdict"]) == (mlo > hi)
+    mean_diff = ch08["masked_seed_mean"] - ch08["seed_mean"]
+    single_diff = ch08["random_mean_acc"] - ch08["clean_acc"]
+    assert ch08["seed_mean_diff"] == pytest.approx(mean_diff)
+    assert ch08["seed_single_diff"] == pytest.approx(single_diff)
+    verdict = ch08["seed_verdict"]
+    assert verdict.startswith("The two ranges overlap") == overlap
+    if overlap:
+        luck = abs(mean_diff) < 0.5 * abs(single_diff)
+        assert ("much of the change" in verdict) == luck
+        assert ("not only the luck" in verdict) == (not luck)
+    else:
+        assert ("higher" in verdict) == (mlo > hi)
 
 
 def test_masking_aware_word(ch08):
