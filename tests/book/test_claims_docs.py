@@ -155,3 +155,22 @@ def test_faq_recipe_claim(glued):
     # labels alone" (chapter 4 measures it)
     ch04 = glued("04_transfer")
     assert ch04["r_fine"] < ch04["r_labels"]
+
+
+# ----------------------------------------------------------------- the rendered reference pages
+
+MARKUP = ("{glue", "{doc}", "{term}", "{ref}", "{cite}", "```", ":class:", "{dropdown}", "{admonition}")
+
+
+@pytest.mark.parametrize("page", ["book/glossary.html", "book/faq.html", "book/teachers-guide.html",
+                                  "book/worksheets/lloyd.html", "book/worksheets/spreading.html",
+                                  "notebooks/08_challenges.html"])
+def test_pages_show_no_authoring_markup(html_dir, page):
+    path = html_dir / page
+    if not path.is_file():
+        pytest.skip(f"{page} is not in this build (not listed in _toc.yml)")
+    html = path.read_text()
+    main = html[html.index("<main"):html.index("</main>")]
+    text = re.sub(r"<[^>]+>", "", main)
+    for markup in MARKUP:
+        assert markup not in text, f"{page} shows raw {markup!r}"
