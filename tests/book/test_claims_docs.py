@@ -37,6 +37,7 @@ def test_scattered_gaps_change_nmi_little_and_a_block_changes_it_more(ch08):
     for key in ("random_zero_nmi", "random_mean_nmi"):
         assert abs(ch08[key] - ch08["clean_nmi"]) < 0.05, key
     assert ch08["block_zero_nmi"] < ch08["clean_nmi"] - 0.1
+    assert ch08["block_mean_nmi"] < ch08["clean_nmi"] - 0.1  # the teacher's guide, question 5
     assert ch08["block_vs_random"] == ("more" if ch08["block_zero_nmi"] < ch08["random_zero_nmi"]
                                        else "less")
 
@@ -62,9 +63,18 @@ def test_seed_ranges_and_their_verdict(ch08):
     assert lo <= ch08["clean_acc"] <= hi
     overlap = mlo <= hi and lo <= mhi
     assert ch08["seed_overlap_word"] == ("overlap" if overlap else "do not overlap")
-    assert ("within what another start" in ch08["seed_verdict"]) == overlap
-    if not overlap:
-        assert ("higher" in ch08["seed_verdict"]) == (mlo > hi)
+    mean_diff = ch08["masked_seed_mean"] - ch08["seed_mean"]
+    single_diff = ch08["random_mean_acc"] - ch08["clean_acc"]
+    assert ch08["seed_mean_diff"] == pytest.approx(mean_diff)
+    assert ch08["seed_single_diff"] == pytest.approx(single_diff)
+    verdict = ch08["seed_verdict"]
+    assert verdict.startswith("The two ranges overlap") == overlap
+    if overlap:
+        luck = abs(mean_diff) < 0.5 * abs(single_diff)
+        assert ("much of the change" in verdict) == luck
+        assert ("not only the luck" in verdict) == (not luck)
+    else:
+        assert ("higher" in verdict) == (mlo > hi)
 
 
 def test_masking_aware_word(ch08):
@@ -145,3 +155,22 @@ def test_faq_recipe_claim(glued):
     # labels alone" (chapter 4 measures it)
     ch04 = glued("04_transfer")
     assert ch04["r_fine"] < ch04["r_labels"]
+
+
+# ----------------------------------------------------------------- the rendered reference pages
+
+MARKUP = ("{glue", "{doc}", "{term}", "{ref}", "{cite}", "```", ":class:", "{dropdown}", "{admonition}")
+
+
+@pytest.mark.parametrize("page", ["book/glossary.html", "book/faq.html", "book/teachers-guide.html",
+                                  "book/worksheets/lloyd.html", "book/worksheets/spreading.html",
+                                  "notebooks/08_challenges.html"])
+def test_pages_show_no_authoring_markup(html_dir, page):
+    path = html_dir / page
+    if not path.is_file():
+        pytest.skip(f"{page} is not in this build (not listed in _toc.yml)")
+    html = path.read_text()
+    main = html[html.index("<main"):html.index("</main>")]
+    text = re.sub(r"<[^>]+>", "", main)
+    for markup in MARKUP:
+        assert markup not in text, f"{page} shows raw {markup!r}"
