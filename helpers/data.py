@@ -655,7 +655,7 @@ def load_image_folder(
     with _bar(len(headers), progress) as bar:
         def decoded(paths: list[Path]) -> tuple[np.ndarray, list[str]]:
             x, kept = decode_all(paths)
-            bar(len(paths))
+            bar(sum(p in headers for p in paths))
             return x, kept
 
         per_class = [decoded(labeled[n]) for n in class_names]
