@@ -14,6 +14,12 @@ this order:
 Every file is checked against its published SHA-256 before use. When
 nothing works, the error lists each place tried and how to supply the files.
 
+Your own images: :func:`load_image_folder` reads a folder of labeled class
+sub-folders, an unlabeled pool and an optional test set (any size, grey or
+colour, through Keras' ``load_img``), and ``BOOK_DATASET=folder:/path`` hands
+such a folder to :func:`load_dataset` and so to every chapter.
+:func:`write_demo_folder` writes a small one for demos and tests.
+
 Example
 -------
 >>> (x_train, y_train), (x_test, y_test), class_names = load_dataset("digits")
