@@ -934,11 +934,15 @@ def to_vectors(images: np.ndarray) -> np.ndarray:
 
 
 def to_tensors(images: np.ndarray) -> np.ndarray:
-    """``uint8`` images ``(n, h, w)`` to ``float32`` ``(n, h, w, 1)`` in [0, 1], for a CNN."""
+    """``uint8`` images to ``float32`` tensors in [0, 1] for a CNN: ``(n, h, w)`` becomes
+    ``(n, h, w, 1)``; colour images ``(n, h, w, c)`` keep their channels."""
     images = np.asarray(images)
-    if images.ndim != 3:
-        raise ValueError(f"Expected images of shape (n, h, w), got shape {images.shape}.")
-    return images[..., None].astype(np.float32) / 255.0
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4:
+        raise ValueError(f"Expected images of shape (n, h, w) or (n, h, w, channels), got shape "
+                         f"{images.shape}.")
+    return images.astype(np.float32) / 255.0
 
 
 

@@ -193,6 +193,8 @@ def test_to_vectors_and_tensors():
         data.to_vectors(np.zeros(5))
     with pytest.raises(ValueError, match=r"\(n, h, w\)"):
         data.to_tensors(np.zeros((3, 16)))
+    colour = data.to_tensors(np.full((2, 4, 4, 3), 255, dtype=np.uint8))
+    assert colour.shape == (2, 4, 4, 3) and colour.max() == 1.0
 
 
 
