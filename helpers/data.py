@@ -658,6 +658,8 @@ def load_image_folder(
         shape = (0, *size, 3) if colour else (0, *size)
         return (np.stack(arrays) if arrays else np.zeros(shape, np.uint8)), kept
 
+    import keras  # noqa: F401  (imported before the progress bar starts: it takes seconds)
+
     with _bar(len(headers), progress) as bar:
         def decoded(paths: list[Path]) -> tuple[np.ndarray, list[str]]:
             x, kept = decode_all(paths)
