@@ -14,6 +14,12 @@ this order:
 Every file is checked against its published SHA-256 before use. When
 nothing works, the error lists each place tried and how to supply the files.
 
+Your own images: :func:`load_image_folder` reads a folder of labeled class
+sub-folders, an unlabeled pool and an optional test set (any size, grey or
+colour, through Keras' ``load_img``), and ``BOOK_DATASET=folder:/path`` hands
+such a folder to :func:`load_dataset` and so to every chapter.
+:func:`write_demo_folder` writes a small one for demos and tests.
+
 Example
 -------
 >>> (x_train, y_train), (x_test, y_test), class_names = load_dataset("digits")
@@ -652,10 +658,12 @@ def load_image_folder(
         shape = (0, *size, 3) if colour else (0, *size)
         return (np.stack(arrays) if arrays else np.zeros(shape, np.uint8)), kept
 
+    import keras  # noqa: F401  (imported before the progress bar starts: it takes seconds)
+
     with _bar(len(headers), progress) as bar:
         def decoded(paths: list[Path]) -> tuple[np.ndarray, list[str]]:
             x, kept = decode_all(paths)
-            bar(len(paths))
+            bar(sum(p in headers for p in paths))
             return x, kept
 
         per_class = [decoded(labeled[n]) for n in class_names]
@@ -928,11 +936,15 @@ def to_vectors(images: np.ndarray) -> np.ndarray:
 
 
 def to_tensors(images: np.ndarray) -> np.ndarray:
-    """``uint8`` images ``(n, h, w)`` to ``float32`` ``(n, h, w, 1)`` in [0, 1], for a CNN."""
+    """``uint8`` images to ``float32`` tensors in [0, 1] for a CNN: ``(n, h, w)`` becomes
+    ``(n, h, w, 1)``; colour images ``(n, h, w, c)`` keep their channels."""
     images = np.asarray(images)
-    if images.ndim != 3:
-        raise ValueError(f"Expected images of shape (n, h, w), got shape {images.shape}.")
-    return images[..., None].astype(np.float32) / 255.0
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4:
+        raise ValueError(f"Expected images of shape (n, h, w) or (n, h, w, channels), got shape "
+                         f"{images.shape}.")
+    return images.astype(np.float32) / 255.0
 
 
 

@@ -261,19 +261,23 @@ class PoolLabels:
         The height of each image's label distribution, in (0, 1]; low means unsure.
     label_next : int array
         Positions (into ``paths``) of the least confident images, least confident first.
-    accuracy : AccuracyEstimate
+    accuracy : AccuracyEstimate or None
+        ``None`` when it cannot be estimated (no ``test/`` folder and a class
+        with a single label); ``accuracy_note`` then says why.
     alpha : float
         The spreading weight chosen from the labels.
     class_names : tuple of str
+    accuracy_note : str
     """
 
     paths: list[str]
     labels: np.ndarray
     confidence: np.ndarray
     label_next: np.ndarray
-    accuracy: AccuracyEstimate
+    accuracy: AccuracyEstimate | None
     alpha: float
     class_names: tuple[str, ...]
+    accuracy_note: str = ""
 
     @property
     def predicted_names(self) -> list[str]:
@@ -361,7 +365,8 @@ def label_pool(
     helpers.data.ImageFolderError
         For a folder that cannot be read as it is (the message says what to do).
     ValueError
-        When there is no unlabeled image, or too few labels to estimate accuracy.
+        When there is no unlabeled image. (Too few labels to estimate the accuracy
+        is no error: ``accuracy`` is then ``None`` and ``accuracy_note`` says why.)
     """
     if not isinstance(folder, data.ImageFolder):
         folder = data.load_image_folder(folder, image_size=image_size, **load_options)
@@ -375,6 +380,7 @@ def label_pool(
                                    use_cache=use_cache, verbose=verbose, **(feature_params or {}))
     s, test_neighbors = build_graph(f_pool, f_test, n_neighbors=n_neighbors, random_state=random_state)
     labeled_idx = np.arange(n_labeled)
+    note = ""
     result, alpha = spread_with_chosen_alpha(s, labeled_idx, folder.y_labeled, n_classes=n_classes,
                                              random_state=random_state)
     if test_neighbors is not None and len(test_neighbors):
@@ -382,12 +388,16 @@ def label_pool(
         acc = float(np.mean(predicted == folder.y_test))
         estimate = AccuracyEstimate(acc, np.array([acc]), "test set", len(folder.y_test))
     else:
-        estimate = cross_validated_accuracy(s, labeled_idx, folder.y_labeled, n_folds=n_folds,
-                                            n_classes=n_classes, random_state=random_state)
+        try:
+            estimate = cross_validated_accuracy(s, labeled_idx, folder.y_labeled, n_folds=n_folds,
+                                                n_classes=n_classes, random_state=random_state)
+        except ValueError as err:  # a class with one label: still label the pool, say why no estimate
+            estimate, note = None, str(err)
     confidence = result.confidence[n_labeled:]
     return PoolLabels(paths=list(folder.paths_unlabeled), labels=result.labels[n_labeled:],
                       confidence=confidence, label_next=least_confident(confidence, n_suggestions),
-                      accuracy=estimate, alpha=alpha, class_names=folder.class_names)
+                      accuracy=estimate, alpha=alpha, class_names=folder.class_names,
+                      accuracy_note=note)
 
 
 def compare_labeling_strategies(
@@ -493,7 +503,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileExistsError, FileNotFoundError) as err:
         print(f"error: {err}")
         return 2
-    print(f"estimated accuracy: {result.accuracy.describe()}")
+    if result.accuracy is not None:
+        print(f"estimated accuracy: {result.accuracy.describe()}")
+    else:
+        print(f"no accuracy estimate: {result.accuracy_note}")
     print(f"wrote {len(result.paths):,} predicted labels to {out}")
     if len(result.label_next):
         print("label these next (least confident first):")

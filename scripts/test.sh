@@ -19,6 +19,41 @@ export BOOK_NBVAL_CACHE="$PWD/_build/quick/_build/.jupyter_cache"
 python -m pytest --nbval-lax --nbval-current-env -q -p no:cacheprovider -p tests.nbval_cache \
   notebooks $(ls book/*.ipynb 2>/dev/null)
 
+say "2b/3 the chapters on other images: BOOK_DATASET=digits, and a generated colour folder"
+# Not fed to the book's cache: these runs only check that the chapters run on other images (issues
+# 12 and 15). book/label-your-own-pool.ipynb needs nothing here: step 2 ran it on the colour folder
+# it writes itself. Each chapter is reported; a chapter listed as known to fail is reported and
+# tolerated (remove it from the list once it runs: the summary says so), any other failure is fatal.
+DIGITS_KNOWN_FAILING="${DIGITS_KNOWN_FAILING-03_clustering 04_transfer 05_unlabeled_data_pays_off 07_evaluation}"
+COLOUR_KNOWN_FAILING="${COLOUR_KNOWN_FAILING-05_unlabeled_data_pays_off 07_evaluation}"
+other_failures=0
+run_chapters_on() {  # $1 BOOK_DATASET, $2 known failures, then the notebooks
+  local dataset="$1" known="$2" nb stem status
+  shift 2
+  for nb in "$@"; do
+    stem="$(basename "$nb" .ipynb)"
+    if BOOK_DATASET="$dataset" python -m pytest --nbval-lax --nbval-current-env -q -p no:cacheprovider \
+        "$nb" >"_build/other-images/$stem.${dataset%%:*}.log" 2>&1; then
+      status="runs"
+      case " $known " in *" $stem "*) status="runs (now remove it from the known failures)";; esac
+    else
+      case " $known " in
+        *" $stem "*) status="fails, as known (log: _build/other-images/$stem.${dataset%%:*}.log)";;
+        *) status="FAILS (log: _build/other-images/$stem.${dataset%%:*}.log)"; other_failures=1;;
+      esac
+    fi
+    printf '  %-8s %-32s %s\n' "${dataset%%:*}" "$stem" "$status"
+  done
+}
+rm -rf _build/other-images && mkdir -p _build/other-images
+run_chapters_on digits "$DIGITS_KNOWN_FAILING" notebooks/[0-9][0-9]_*.ipynb
+# digits enlarged to 32-64 px, tinted by class (30 % left grey), 120 labeled per class, PNG files
+python -m helpers.data demo-folder --to _build/other-images/colour --colour class \
+  --labeled-per-class 120 --unlabeled 0 --size 32
+BOOK_IMAGE_SIZE=32 run_chapters_on "folder:$PWD/_build/other-images/colour" "$COLOUR_KNOWN_FAILING" \
+  notebooks/01_*.ipynb notebooks/05_*.ipynb notebooks/07_*.ipynb
+[ "$other_failures" = 0 ] || { say "a chapter failed on other images (see above)"; exit 1; }
+
 say "3/3 strict book build in the quick profile, then the built pages (in Chromium, offline)"
 # The browser tests drive Debian's chromium; on Debian as root, install it when missing.
 # Elsewhere, without it, they are skipped and the summary (-rs) says why.

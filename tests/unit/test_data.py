@@ -193,6 +193,8 @@ def test_to_vectors_and_tensors():
         data.to_vectors(np.zeros(5))
     with pytest.raises(ValueError, match=r"\(n, h, w\)"):
         data.to_tensors(np.zeros((3, 16)))
+    colour = data.to_tensors(np.full((2, 4, 4, 3), 255, dtype=np.uint8))
+    assert colour.shape == (2, 4, 4, 3) and colour.max() == 1.0
 
 
 
@@ -372,3 +374,25 @@ def test_folder_dataset_from_the_environment(tmp_path, monkeypatch):
     prof = dataclasses.replace(config.PROFILES["quick"], n_pool=10, n_test=2)
     (x, y), (xt, yt), names = data.load_profile_data(prof, verbose=False)
     assert x.shape == (10, 10, 8) and len(xt) == 2 and names == ("ant", "bee")
+
+
+def test_write_demo_folder_round_trips_through_the_loader(tmp_path):
+    truth = data.write_demo_folder(tmp_path / "demo", n_labeled_per_class=2, n_unlabeled=15,
+                                   n_test_per_class=1, size=10, colour="class", share_grey=0.0)
+    folder = data.load_image_folder(tmp_path / "demo", image_size=10)
+    assert folder.x_labeled.shape == (20, 10, 10, 3) and len(folder.x_unlabeled) == 15
+    assert len(truth) == 20 + 15 + 10
+    assert [truth[p] for p in folder.paths_labeled] == folder.y_labeled.tolist()
+    assert [truth[p] for p in folder.paths_test] == folder.y_test.tolist()
+    with pytest.raises(FileExistsError, match="not empty"):
+        data.write_demo_folder(tmp_path / "demo")
+    with pytest.raises(ValueError, match="colour"):
+        data.write_demo_folder(tmp_path / "other", colour="sepia")
+
+
+def test_demo_folder_command(tmp_path, capsys):
+    assert data.main(["demo-folder", "--to", str(tmp_path / "d"), "--labeled-per-class", "1",
+                      "--unlabeled", "3", "--size", "8", "--colour", "none"]) == 0
+    assert "wrote 13 images" in capsys.readouterr().out
+    folder = data.load_image_folder(tmp_path / "d", image_size=8)
+    assert folder.x_labeled.ndim == 3  # grey only

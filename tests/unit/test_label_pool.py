@@ -99,6 +99,21 @@ def test_label_pool_uses_a_test_folder(tmp_path, monkeypatch):
     assert "test/ folder" in result.accuracy.describe()
 
 
+def test_one_label_in_a_class_still_labels_the_pool(tmp_path, monkeypatch):
+    monkeypatch.setenv(config.CACHE_ENV, str(tmp_path / "cache"))
+    data.write_demo_folder(tmp_path / "pool", n_labeled_per_class=2, n_unlabeled=40, size=10,
+                           vary_size=False)
+    extra = sorted((tmp_path / "pool" / "labeled" / "3").iterdir())[1]
+    extra.rename(tmp_path / "pool" / "unlabeled" / "moved.png")  # class 3 keeps one label
+    result = label_pool.label_pool(tmp_path / "pool", feature_params=SMALL)
+    assert result.accuracy is None and "at least two labeled images" in result.accuracy_note
+    assert len(result.paths) == 41
+    out = tmp_path / "labels.csv"
+    monkeypatch.setattr(label_pool.features, "book_params", lambda profile: {"patch_size": 5, **SMALL})
+    assert label_pool.main([str(tmp_path / "pool"), "--out", str(out)]) == 0
+    assert out.exists()
+
+
 def test_label_pool_without_unlabeled_images(tmp_path):
     data.write_demo_folder(tmp_path / "pool", n_labeled_per_class=2, n_unlabeled=0, size=8,
                            vary_size=False)
