@@ -14,6 +14,8 @@ self_training / training / representations / challenges -> data / clustering / m
 - :mod:`helpers.features`        k-means patch features (Coates & Ng)
 - :mod:`helpers.semi_supervised` label spreading and teacher -> student training
 - :mod:`helpers.self_training`   augmentation and rounds of label propagation <-> student network
+- :mod:`helpers.self_supervised` contrastive pretraining (SimCLR), consistency training, their methods
+- :mod:`helpers.label_pool`      your own folder: spread a few labels, estimate accuracy, what to label next
 - :mod:`helpers.evaluation`      methods x label budgets x draws, with error bars
 - :mod:`helpers.challenges`      missing pixels, class imbalance, limited compute
 - :mod:`helpers.toy`             small 2-D problems and Lloyd's algorithm for chapter 2
