@@ -381,8 +381,8 @@ class PatchKMeansFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 #: The book's choice of hyper-parameters, fixed a priori (close to Coates & Ng's), per profile:
 #: the quick profile learns fewer centroids so a chapter stays within about a minute.
 BOOK_PARAMS: dict[str, dict[str, int]] = {
-    "full": {"n_centroids": 200, "patch_size": 5, "stride": 1, "n_patches": 100_000, "pooling": 2},
-    "quick": {"n_centroids": 100, "patch_size": 5, "stride": 1, "n_patches": 50_000, "pooling": 2},
+    "full": {"n_centroids": 200, "patch_size": 5, "stride": 1, "n_patches": 100_000},
+    "quick": {"n_centroids": 100, "patch_size": 5, "stride": 1, "n_patches": 50_000},
 }
 
 #: Images smaller than this (per side) get 3 x 3 patches instead of 5 x 5: on 8 x 8 digits a

@@ -41,6 +41,9 @@ __all__ = [
     "PropagationRounds",
     "augment_images",
     "entropy_weights",
+    "training_set",
+    "train_round",
+    "feature_graph",
     "propagate_and_train",
 ]
 
@@ -134,24 +137,68 @@ class PropagationRounds:
     alphas: np.ndarray
 
 
-def _train_round(model: Any, x: np.ndarray, labels: np.ndarray, weights: np.ndarray,
-                 labeled_idx: np.ndarray, y_labeled: np.ndarray, *, epochs: int, batch_size: int,
-                 labeled_share: float, max_shift: int, flip: bool, rng: np.random.Generator) -> None:
-    import tensorflow as tf  # the backend; a tf.data pipeline trains about twice as fast on a CPU
+def training_set(
+    labels: Any, weights: Any, labeled_idx: Any, y_labeled: Any, *, labeled_share: float = 0.05
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What a round trains on: every pool image with its pseudo-label and weight, and the truly
+    labeled images (weight 1) repeated so they make up about ``labeled_share`` of it.
 
-    # the few true labels are repeated so they make up about `labeled_share` of every epoch
-    repeats = max(1, int(round(labeled_share * len(x) / len(labeled_idx))))
-    keep = np.ones(len(x), dtype=bool)
+    Returns
+    -------
+    idx, y, w : arrays
+        Pool positions (labeled images repeated), their targets and their loss weights.
+    """
+    labels, weights = np.asarray(labels), np.asarray(weights, dtype=np.float32)
+    labeled_idx, y_labeled = np.asarray(labeled_idx), np.asarray(y_labeled)
+    repeats = max(1, int(round(labeled_share * len(labels) / len(labeled_idx))))
+    keep = np.ones(len(labels), dtype=bool)
     keep[labeled_idx] = False
     idx = np.concatenate([np.flatnonzero(keep), np.tile(labeled_idx, repeats)])
     y = np.concatenate([labels[keep], np.tile(y_labeled, repeats)])
     w = np.concatenate([weights[keep], np.ones(len(labeled_idx) * repeats, dtype=np.float32)])
-    for _ in range(epochs):
+    return idx, y, w
+
+
+def train_round(
+    model: Any, x: Any, labels: Any, weights: Any, labeled_idx: Any, y_labeled: Any, *,
+    epochs: int, batch_size: int = 128, labeled_share: float = 0.05, max_shift: int = 2,
+    flip: bool = True, random_state: int | np.random.Generator | None = None,
+) -> None:
+    """One round of the student's training (in place): ``epochs`` passes over freshly augmented
+    copies of the pool, each pseudo-label weighted in the loss (see :func:`training_set`).
+
+    ``model`` must be compiled. ``random_state`` (an int or a NumPy ``Generator``, which
+    :func:`propagate_and_train` shares between rounds) draws each epoch's augmentation seed and
+    shuffling seed, in that order.
+    """
+    import tensorflow as tf  # the backend; a tf.data pipeline trains about twice as fast on a CPU
+
+    rng = random_state if isinstance(random_state, np.random.Generator) \
+        else np.random.default_rng(random_state)
+    x = np.asarray(x)
+    idx, y, w = training_set(labels, weights, labeled_idx, y_labeled, labeled_share=labeled_share)
+    for _ in range(int(epochs)):
         xa = augment_images(x[idx], max_shift=max_shift, flip=flip,
                             random_state=int(rng.integers(2**31)))
         ds = tf.data.Dataset.from_tensor_slices((xa, y, w)).shuffle(
             len(y), seed=int(rng.integers(2**31))).batch(batch_size).prefetch(2)
         model.fit(ds, epochs=1, shuffle=False, verbose=0)
+
+
+def feature_graph(model: Any, x: Any, n_neighbors: int = 10) -> Any:
+    """The spreading matrix of a kNN graph in the network's ``"features"`` layer.
+
+    The features are scaled to unit length (so distances compare directions), each image is
+    linked to its ``n_neighbors`` nearest pool images
+    (:func:`helpers.semi_supervised.nearest_neighbors`), and the links are normalised
+    (:func:`helpers.semi_supervised.spreading_matrix`).
+    """
+    from . import models
+
+    f = models.feature_extractor(model).predict(np.asarray(x), batch_size=1024, verbose=0)
+    f /= np.linalg.norm(f, axis=1, keepdims=True) + 1e-8
+    neighbors, _ = ssl.nearest_neighbors(f, n_neighbors)
+    return ssl.spreading_matrix(neighbors)
 
 
 def propagate_and_train(
@@ -225,8 +272,6 @@ def propagate_and_train(
     """
     import keras
 
-    from . import models, training
-
     x = np.asarray(x_pool, dtype=np.float32)
     if x.ndim != 4:
         raise ValueError(f"x_pool must be images (n, height, width, channels), got shape {x.shape}; "
@@ -264,19 +309,15 @@ def propagate_and_train(
         weights = entropy_weights(dist0)
         weights[labeled_idx] = 1.0
         record = {"labels": [pseudo], "weights": [weights], "alphas": [np.nan]}
-        extractor = models.feature_extractor(net)
         for r in range(int(rounds)):
-            _train_round(net, x, pseudo, weights, labeled_idx, y_lab, epochs=int(epochs_per_round),
-                         batch_size=batch_size, labeled_share=labeled_share, max_shift=max_shift,
-                         flip=flip, rng=rng)
+            train_round(net, x, pseudo, weights, labeled_idx, y_lab, epochs=int(epochs_per_round),
+                        batch_size=batch_size, labeled_share=labeled_share, max_shift=max_shift,
+                        flip=flip, random_state=rng)
             if verbose:
                 print(f"round {r + 1}/{rounds}: trained {epochs_per_round} epoch(s)")
             if r == rounds - 1:
                 break
-            f = extractor.predict(x, batch_size=1024, verbose=0)
-            f /= np.linalg.norm(f, axis=1, keepdims=True) + 1e-8
-            neighbors, _ = ssl.nearest_neighbors(f, n_neighbors)
-            result, a = spread(ssl.spreading_matrix(neighbors))
+            result, a = spread(feature_graph(net, x, n_neighbors))
             pseudo, weights = result.labels, entropy_weights(result.distributions)
             weights[labeled_idx] = 1.0
             for key, value in (("labels", pseudo), ("weights", weights), ("alphas", a)):

@@ -2,18 +2,19 @@
 
 Two ideas, both using the unlabeled pool *together with* the few labels:
 
-* **Label spreading** (Zhou et al. 2004), see :func:`spread_labels`. Build a
+* **Label spreading** (Zhou et al. 2004), see :func:`nearest_neighbors`,
+  :func:`spreading_matrix` and :func:`spread_on_graph`. Build a
   k-nearest-neighbour graph of every image in the pool, in a feature space
   where neighbours tend to share a class. Start with the known labels and let
   them flow along the edges, a little at every step, until nothing changes.
   Every pool image ends up with a label *distribution*; its largest entry is a
   pseudo-label and its height a confidence.
-* **Teacher -> student** (pseudo-labelling, Lee 2013; Xie et al. 2020), see
-  :func:`select_confident` and :func:`teacher_student_labels`. The spread labels
-  (the teacher) become training targets for a CNN (the student) on the *whole*
-  pool. The CNN then learns from tens of thousands of mostly-correct examples
-  instead of a hundred correct ones; fine-tuning on the true labels corrects
-  what the pseudo-labels got wrong (see :func:`helpers.training.fine_tune`).
+* **Teacher -> student** (pseudo-labelling, Lee 2013; Xie et al. 2020): the
+  spread labels (the teacher), of which :func:`select_confident` keeps the
+  surest share, become training targets for a CNN (the student) on the *whole*
+  pool (:func:`helpers.evaluation.teacher_student`). The CNN then learns from
+  thousands of mostly-correct examples instead of a hundred correct ones;
+  :mod:`helpers.self_training` lets student and graph take turns.
 
 :func:`knn_label_purity` is the diagnostic that predicts when spreading works:
 the share of each image's nearest neighbours that carry its own class.
@@ -24,7 +25,8 @@ Example
 >>> from sklearn.datasets import make_blobs
 >>> x, y = make_blobs(300, centers=3, cluster_std=0.6, random_state=0)
 >>> labeled = np.array([np.flatnonzero(y == c)[0] for c in range(3)])
->>> result = spread_labels(x, labeled, y[labeled], n_neighbors=10)
+>>> s = spreading_matrix(nearest_neighbors(x, n_neighbors=10)[0])
+>>> result = spread_on_graph(s, labeled, y[labeled], alpha=0.9)
 >>> float((result.labels == y).mean()) > 0.9
 True
 """
@@ -38,13 +40,11 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
-from sklearn.semi_supervised import LabelSpreading
 
 __all__ = [
     "SpreadResult",
     "prepare_graph_space",
     "knn_label_purity",
-    "spread_labels",
     "nearest_neighbors",
     "spreading_matrix",
     "spread_on_graph",
@@ -164,7 +164,7 @@ def knn_label_purity(x: Any, y: Any, n_neighbors: int = 10) -> float:
 
 @dataclass
 class SpreadResult:
-    """What :func:`spread_labels` returns.
+    """What :func:`spread_on_graph` returns.
 
     Attributes
     ----------
@@ -179,71 +179,6 @@ class SpreadResult:
     labels: np.ndarray
     confidence: np.ndarray
     distributions: np.ndarray
-
-
-def spread_labels(
-    x: Any,
-    labeled_idx: Any,
-    labels: Any,
-    *,
-    n_neighbors: int = 10,
-    alpha: float = 0.9,
-    max_iter: int = 200,
-    tol: float = 1e-6,
-    n_classes: int | None = None,
-) -> SpreadResult:
-    """Spread ``labels`` (given at ``labeled_idx``) over a kNN graph of ``x`` (Zhou et al. 2004).
-
-    A thin, validated wrapper around :class:`sklearn.semi_supervised.LabelSpreading`
-    with ``kernel="knn"``: each step, every sample takes ``alpha`` of its
-    neighbours' (normalised) label mass and keeps ``1 - alpha`` of its initial
-    label, which lets a wrong initial label be outvoted.
-
-    Parameters
-    ----------
-    x : array (n, d)
-        The pool in the feature space of the graph (see :func:`prepare_graph_space`).
-    labeled_idx : array of int (m,)
-        Positions of the labeled samples in ``x``.
-    labels : array of int (m,)
-        Their classes, ``0 .. n_classes - 1``.
-    n_neighbors : int
-        Edges per sample in the graph.
-    alpha : float in (0, 1)
-        How much label mass flows along the graph at each step.
-    max_iter : int
-        Iterations of the spreading.
-    tol : float
-        Stop when the label distributions change less than this. Keep it small:
-        scikit-learn's default (``1e-3``) can stop before the labels have
-        reached the far ends of a large graph, leaving those samples unlabeled.
-    n_classes : int, optional
-        Number of classes (default: ``labels.max() + 1``); a class with no
-        label cannot be spread and raises an error.
-
-    Returns
-    -------
-    SpreadResult
-    """
-    x = _check_features(x)
-    n = len(x)
-    labeled_idx, labels, n_classes = _check_seed_labels(labeled_idx, labels, n, n_classes, alpha)
-    if len(np.unique(labeled_idx)) != len(labeled_idx):
-        raise ValueError("labeled_idx contains duplicates; each sample can be labeled once.")
-    k = _check_n_neighbors(n_neighbors, n)
-    y = np.full(n, -1, dtype=np.int64)
-    y[labeled_idx] = labels
-    model = LabelSpreading(kernel="knn", n_neighbors=k, alpha=float(alpha), max_iter=int(max_iter),
-                           tol=float(tol))
-    model.fit(x, y)
-    dist = np.nan_to_num(np.asarray(model.label_distributions_, dtype=np.float64))
-    full = np.zeros((n, n_classes))
-    full[:, model.classes_[model.classes_ >= 0]] = dist[:, : len(model.classes_[model.classes_ >= 0])]
-    sums = full.sum(1, keepdims=True)
-    full = np.where(sums > 0, full / np.where(sums > 0, sums, 1), 1.0 / n_classes)
-    pseudo = full.argmax(1)
-    pseudo[labeled_idx] = labels
-    return SpreadResult(labels=pseudo, confidence=full.max(1), distributions=full.astype(np.float32))
 
 
 def nearest_neighbors(
@@ -423,7 +358,7 @@ def predict_from_neighbors(distributions: Any, neighbors: Any) -> np.ndarray:
     Parameters
     ----------
     distributions : array (n_pool, n_classes)
-        From :func:`spread_on_graph` (or :func:`spread_labels`).
+        From :func:`spread_on_graph`.
     neighbors : array of int (m, k)
         Pool neighbours of each new sample (from :func:`nearest_neighbors` with ``x_query``).
     """
