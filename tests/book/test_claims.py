@@ -40,19 +40,4 @@ def test_chapter_5_best_method_beats_the_cnn_from_scratch(ch05, ch06):
     assert ch06["paired_wins"] >= 1
 
 
-def test_confidence_ranks_the_pseudo_labels(ch05):
-    # "Dropping the least confident pseudo-labels therefore raises the accuracy of those that remain"
-    assert ch05["conf_high"] > ch05["conf_low"]
-    assert ch05["keep_acc"] > ch05["spread_pool_acc"]
-
-
-# ----------------------------------------------------------------- claims that depend on the profile
-# Chapter 5 glues its own words for whether the rounds helped (with 5,000 images in the quick
-# profile they may not). What the words say must match the numbers beside them, in both profiles.
-
-
-def test_the_rounds_words_match_their_numbers(ch05):
-    # "the share of correct pseudo-labels {rose|fell} from ... to ..."
-    rose = ch05["round_pool_last"] > ch05["round_pool_first"]
-    assert ch05["rounds_word"] == ("rose" if rose else "fell")
-    assert ch05["rounds_better"] == ("better" if rose else "worse")
+# Chapter 5's own claims (confidence ranking, the rounds' words) are in test_claims_ch05.py.
