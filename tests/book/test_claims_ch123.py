@@ -126,7 +126,7 @@ def test_recipe_direct_comparison_is_an_accident_of_numbering(recipe):
     # "the same grouping scores between ... and ... depending only on how its clusters happen to
     # be numbered, while the matched accuracy stays at ..."
     assert recipe["recipe_direct_min"] < recipe["recipe_direct_max"]
-    assert recipe["recipe_direct_max"] < recipe["recipe_matched"]
+    assert recipe["recipe_direct_max"] <= recipe["recipe_matched"]  # matching maximises over numberings
     assert recipe["recipe_direct_min"] <= recipe["recipe_direct"] <= recipe["recipe_direct_max"]
 
 
