@@ -165,7 +165,8 @@ def contingency_heatmap(
     Parameters
     ----------
     counts : array of shape (n_rows, n_cols)
-        E.g. ``helpers.clustering.contingency(y_true, y_pred)[0]``.
+        E.g. ``helpers.clustering.contingency(y_true, y_pred)[0].T`` (that function returns
+        classes x clusters, as scikit-learn's ``contingency_matrix`` does).
     row_labels, col_labels : sequence of str
         Names of the rows (clusters) and columns (classes).
     annotate : bool
