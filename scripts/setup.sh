@@ -66,6 +66,14 @@ no_python_help() {  # $1: the first line (default: none was found)
       else echo "  BOOK_PYTHON=$BOOK_PYTHON does not run."; fi
     fi
     echo "  Found on PATH: $(pythons_found)."
+    # pyenv may hold a supported version that is not selected here: say how to use it.
+    if command -v pyenv >/dev/null 2>&1; then
+      for v in $(pyenv versions --bare 2>/dev/null); do
+        if is_supported "${v%.*}"; then
+          echo "  pyenv has Python $v: run \`pyenv local $v\` in this folder, or set BOOK_PYTHON=$(pyenv root)/versions/$v/bin/python"
+        fi
+      done
+    fi
     echo "  Why: TensorFlow 2.21, which the chapters train with, publishes wheels only up to Python $newest,"
     echo "  and the book's other pinned packages (NumPy 2.4, Keras 3.15, sphinx-book-theme 1.3) need 3.11+."
     echo "Install Python $newest next to the one you have (it does not replace it), in one of these ways:"

@@ -235,3 +235,14 @@ def test_an_environment_with_a_supported_python_is_used(fake, tmp_path):
     proc = fake(VIRTUAL_ENV=str(tmp_path / "env"), BOOK_SETUP_DRY_RUN="1")
     assert proc.returncode == 0, proc.stderr
     assert f"would use {tmp_path}/env/bin/python (Python 3.13)" in proc.stdout
+
+
+def test_a_supported_python_installed_with_pyenv_but_not_selected_is_named(fake):
+    stub = fake.bin / "pyenv"
+    stub.write_text('#!/bin/sh\ncase "$1" in versions) printf "3.10.13\\n3.12.1\\n3.14.0\\n" ;; root) echo /opt/pyenv ;; esac\n')
+    stub.chmod(0o755)
+    proc = fake()
+    assert proc.returncode == 1
+    assert "pyenv has Python 3.12.1: run `pyenv local 3.12.1`" in proc.stderr
+    assert "BOOK_PYTHON=/opt/pyenv/versions/3.12.1/bin/python" in proc.stderr
+    assert "pyenv has Python 3.10.13" not in proc.stderr and "pyenv has Python 3.14.0" not in proc.stderr
