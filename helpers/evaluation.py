@@ -368,7 +368,9 @@ MIN_STEPS = 10
 #: Adam's step size for a new head on frozen features, then for all layers (ten times below 1e-3).
 HEAD_LEARNING_RATE = 1e-2
 FULL_LEARNING_RATE = 1e-4
-#: The recipe's pretraining on cluster ids: mini-batch size, and k-means on a PCA projection.
+#: The recipe's pretraining on cluster ids: passes over the pool, mini-batch size, and k-means
+#: on a PCA projection.
+RECIPE_PRETRAIN_EPOCHS = 3
 PRETRAIN_BATCH_SIZE = 64
 KMEANS_PCA, KMEANS_N_INIT = 50, 3
 
@@ -545,8 +547,9 @@ class ClusterPretrained(NamedTuple):
 
 
 def cluster_pretrained_cnn(
-    x_pool: np.ndarray, n_clusters: int = 10, *, epochs: int, random_state: int,
-    cache_params: Mapping[str, Any] | None = None, verbose: int = 0,
+    x_pool: np.ndarray, n_clusters: int = 10, *, random_state: int,
+    epochs: int = RECIPE_PRETRAIN_EPOCHS, cache_params: Mapping[str, Any] | None = None,
+    verbose: int = 0,
 ) -> ClusterPretrained:
     """The article's recipe, step 1: the book's CNN trained to predict each pool image's k-means
     cluster id (:func:`kmeans_ids`). Weights and ids are cached when ``cache_params`` is given,
@@ -554,8 +557,11 @@ def cluster_pretrained_cnn(
 
     Fine-tune the result with :func:`fine_tuned_network` (the recipe's step 2)::
 
-        recipe = cluster_pretrained_cnn(x_pool, epochs=3, random_state=0, cache_params=key)
+        recipe = cluster_pretrained_cnn(x_pool, random_state=0, cache_params=key)
         method = fine_tuned_network(recipe.model, epochs=15)
+
+    ``epochs`` defaults to ``RECIPE_PRETRAIN_EPOCHS`` in every profile: leave it, so that every
+    chapter shares one trained copy.
     """
     from . import training
 

@@ -59,8 +59,8 @@ def test_recipe_words_match_their_numbers(ch04):
 def test_the_pretrained_network_learned_its_partition_not_the_classes(ch04):
     # "it has learned its source task well. But the task was to reproduce a partition that is
     # right for only ... % of the images"
-    assert ch04["fit_acc"] > ch04["kmeans_acc"]
-    assert ch04["fit_acc"] > ch04["partition_acc"]
+    assert ch04["fit_acc"] >= 80
+    assert ch04["fit_acc"] > ch04["partition_acc"] + 20
     assert ch04["kmeans_acc"] < 75
 
 
