@@ -380,6 +380,16 @@ def default_patience(epochs: int) -> int:
     return max(3, int(epochs) // 6)
 
 
+def _check_schedule(epochs: int, batch_size: int, min_steps: int | None) -> None:
+    """Fail when a factory is built, not in the middle of a sweep."""
+    from .validation import check_int
+
+    check_int(epochs, "epochs")
+    check_int(batch_size, "batch_size")
+    if min_steps is not None:
+        check_int(min_steps, "min_steps_per_epoch")
+
+
 def _patience(patience: int | str, epochs: int) -> int:
     if patience == "auto":
         return default_patience(epochs)
@@ -425,6 +435,7 @@ def cnn_from_scratch(
     """
     from . import training
 
+    _check_schedule(epochs, batch_size, min_steps_per_epoch)
     patience = _patience(patience, epochs)
 
     def fit_predict(task: Task) -> np.ndarray:
@@ -467,6 +478,7 @@ def fine_tuned_network(
                         f"{type(pretrained).__name__}.")
     if is_model and not tag:
         tag = cache.fingerprint(*pretrained.get_weights())
+    _check_schedule(epochs, batch_size, min_steps_per_epoch)
     patience = _patience(patience, epochs)
 
     def fit_predict(task: Task) -> np.ndarray:
@@ -502,6 +514,7 @@ def first_layers_transferred(
 
     if not hasattr(source, "layers"):
         raise TypeError(f"source must be a Keras model, got {type(source).__name__}.")
+    _check_schedule(epochs, batch_size, min_steps_per_epoch)
     patience = _patience(patience, epochs)
 
     def fit_predict(task: Task) -> np.ndarray:

@@ -247,3 +247,21 @@ def test_first_layers_transferred_with_k0_is_the_cnn_from_scratch(tiny_digits):
     assert copied(task).shape == yt.shape
     with pytest.raises(TypeError, match="Keras model"):
         evaluation.first_layers_transferred("net", 1, freeze=True, epochs=2)
+
+
+@pytest.mark.parametrize("factory", [
+    lambda **kw: evaluation.cnn_from_scratch(**kw),
+    lambda **kw: evaluation.fine_tuned_network(evaluation._small_cnn(3, 0, input_shape=(8, 8, 1)), **kw),
+    lambda **kw: evaluation.first_layers_transferred(
+        evaluation._small_cnn(3, 0, input_shape=(8, 8, 1)), 1, freeze=True, **kw),
+])
+@pytest.mark.parametrize("bad, error, match", [
+    ({"epochs": 0}, ValueError, "epochs"),
+    ({"epochs": 2.5}, TypeError, "epochs"),
+    ({"epochs": 3, "batch_size": 0}, ValueError, "batch_size"),
+    ({"epochs": 3, "min_steps_per_epoch": 0}, ValueError, "min_steps_per_epoch"),
+    ({"epochs": 3, "patience": "never"}, ValueError, "patience"),
+])
+def test_network_factories_reject_bad_settings_when_built(factory, bad, error, match):
+    with pytest.raises(error, match=match):
+        factory(**bad)
