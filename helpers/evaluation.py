@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -55,6 +55,12 @@ __all__ = [
     "logistic_regression_on_features",
     "cnn_from_scratch",
     "fine_tuned_network",
+    "first_layers_transferred",
+    "cluster_pretrained_cnn",
+    "ClusterPretrained",
+    "kmeans_ids",
+    "network_input_shape",
+    "default_patience",
     "label_spreading_on_graph",
     "teacher_student",
     "propagation_student",
@@ -471,64 +477,239 @@ def logistic_regression_on_features(
                                       "features": [list(features_pool.shape), float(mean.sum())]})
 
 
-def _small_cnn(n_classes: int, seed: int, filters: Sequence[int], dense_units: int) -> Any:
+# ------------------------------------------------------------------ the book's networks
+# One definition per method. Every chapter builds "CNN from scratch" and "the article's recipe"
+# with the factories below and these settings, so the same method on the same label draw gives
+# the same number, from the same cache entry, wherever it appears.
+
+#: Convolution filters and dense units of the book's small CNN (chapter 4).
+NETWORK_FILTERS: tuple[int, ...] = (16, 32)
+NETWORK_DENSE_UNITS = 64
+#: Mini-batch size on a labeled budget, and the fewest optimiser steps an epoch takes (tiny
+#: budgets are repeated, see :func:`helpers.training.repeat_to_steps`).
+BATCH_SIZE = 16
+MIN_STEPS = 10
+#: Adam's step size for a new head on frozen features, then for all layers (ten times below 1e-3).
+HEAD_LEARNING_RATE = 1e-2
+FULL_LEARNING_RATE = 1e-4
+#: The recipe's pretraining on cluster ids: passes over the pool, mini-batch size, and k-means
+#: on a PCA projection.
+RECIPE_PRETRAIN_EPOCHS = 3
+PRETRAIN_BATCH_SIZE = 64
+KMEANS_PCA, KMEANS_N_INIT = 50, 3
+
+
+def default_patience(epochs: int) -> int:
+    """Early-stopping patience for a run of at most ``epochs`` epochs: ``max(3, epochs // 6)``."""
+    return max(3, int(epochs) // 6)
+
+
+def _check_schedule(epochs: int, batch_size: int, min_steps: int | None) -> None:
+    """Fail when a factory is built, not in the middle of a sweep."""
+    from .validation import check_int
+
+    check_int(epochs, "epochs")
+    check_int(batch_size, "batch_size")
+    if min_steps is not None:
+        check_int(min_steps, "min_steps_per_epoch")
+
+
+def _patience(patience: int | str, epochs: int) -> int:
+    if patience == "auto":
+        return default_patience(epochs)
+    if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+        raise ValueError(f"patience must be a positive integer or 'auto', got {patience!r}.")
+    return int(patience)
+
+
+def network_input_shape(images: np.ndarray) -> tuple[int, ...]:
+    """The input shape the book's CNN needs for ``images`` (as :func:`helpers.data.to_tensors`
+    prepares them): ``(28, 28, 1)`` for Fashion-MNIST, ``(8, 8, 1)`` for scikit-learn's digits."""
+    images = np.asarray(images)
+    if images.ndim < 3 or len(images) == 0:
+        raise ValueError(f"expected a non-empty stack of images (n, h, w), got shape {images.shape}.")
+    return tuple(int(d) for d in data.to_tensors(images[:1]).shape[1:])
+
+
+def _small_cnn(n_classes: int, seed: int, filters: Sequence[int] = NETWORK_FILTERS,
+               dense_units: int = NETWORK_DENSE_UNITS,
+               input_shape: Sequence[int] | None = None) -> Any:
+    """The book's CNN with fresh weights drawn from ``seed``; ``input_shape`` from the data
+    (:func:`network_input_shape`; ``None`` means 28 x 28 x 1)."""
     import keras
 
     from . import models
 
     keras.utils.set_random_seed(int(seed))
-    return models.build_cnn((28, 28, 1), n_classes, filters=tuple(filters), dense_units=dense_units)
+    shape = (28, 28, 1) if input_shape is None else tuple(input_shape)
+    return models.build_cnn(shape, n_classes, filters=tuple(filters), dense_units=dense_units)
 
 
 def cnn_from_scratch(
-    *, epochs: int, patience: int, batch_size: int = 16, filters: Sequence[int] = (16, 32),
-    dense_units: int = 64, name: str = "CNN from scratch",
+    *, epochs: int, patience: int | str = "auto", batch_size: int = BATCH_SIZE,
+    min_steps_per_epoch: int | None = MIN_STEPS, filters: Sequence[int] = NETWORK_FILTERS,
+    dense_units: int = NETWORK_DENSE_UNITS, name: str = "CNN from scratch",
 ) -> Method:
     """Baseline: chapter 4's small CNN trained on the labeled images alone.
 
     Early stopping watches a fifth of the labeled budget (stratified); with one
     label per class there is nothing to hold out and all ``epochs`` run.
+    ``patience="auto"`` is :func:`default_patience`. The input shape comes from
+    the task's images.
     """
     from . import training
 
+    _check_schedule(epochs, batch_size, min_steps_per_epoch)
+    patience = _patience(patience, epochs)
+
     def fit_predict(task: Task) -> np.ndarray:
-        net = _small_cnn(task.n_classes, task.random_state, filters, dense_units)
+        net = _small_cnn(task.n_classes, task.random_state, filters, dense_units,
+                         network_input_shape(task.x_pool))
         training.fit_classifier(net, data.to_tensors(task.x_labeled), task.y_labeled, epochs=epochs,
                                 batch_size=batch_size, patience=patience,
+                                min_steps_per_epoch=min_steps_per_epoch,
                                 random_state=task.random_state, verbose=0)
         return training.predict_classes(net, data.to_tensors(task.x_test))
 
     return Method(name, fit_predict, {"epochs": epochs, "patience": patience, "batch_size": batch_size,
-                                      "filters": list(filters), "dense_units": dense_units})
+                                      "min_steps": min_steps_per_epoch, "filters": list(filters),
+                                      "dense_units": dense_units})
 
 
 def fine_tuned_network(
-    pretrained: Any, *, epochs: int, patience: int, batch_size: int = 16,
-    head_learning_rate: float = 1e-2, full_learning_rate: float = 1e-4,
+    pretrained: Any, *, epochs: int, patience: int | str = "auto", batch_size: int = BATCH_SIZE,
+    head_learning_rate: float = HEAD_LEARNING_RATE, full_learning_rate: float = FULL_LEARNING_RATE,
+    min_steps_per_epoch: int | None = MIN_STEPS, mode: str = "full",
     name: str = "article's recipe (k-means ids, fine-tuned)", tag: str = "",
 ) -> Method:
-    """Fine-tune a network pretrained on the pool (new head, then all layers) on the labels.
+    """Fine-tune a pretrained network on the labels: a new head on frozen features, then
+    (``mode="full"``) all layers at a small learning rate (:func:`helpers.training.fine_tune`).
 
     ``pretrained`` is either a Keras model (shared by every run, e.g. chapter
-    4's network pretrained on k-means ids) or a callable ``task -> model`` that
-    builds one per run (e.g. a student pretrained on that draw's pseudo-labels).
-    ``tag`` names the pretrained weights in the cache key.
+    4's network pretrained on k-means ids, :func:`cluster_pretrained_cnn`) or a
+    callable ``task -> model`` that builds one per run. ``mode="linear_probe"``
+    stops after the new head. ``tag`` names the pretrained weights in the cache
+    key; for a model it defaults to a fingerprint of its weights, so the same
+    weights give the same cache entry in every chapter.
     """
     from . import training
 
+    if mode not in ("full", "linear_probe"):
+        raise ValueError(f"mode must be 'full' or 'linear_probe', got {mode!r}.")
+    is_model = hasattr(pretrained, "layers")
+    if not is_model and not callable(pretrained):
+        raise TypeError("pretrained must be a Keras model or a callable task -> model, got "
+                        f"{type(pretrained).__name__}.")
+    if is_model and not tag:
+        tag = cache.fingerprint(*pretrained.get_weights())
+    _check_schedule(epochs, batch_size, min_steps_per_epoch)
+    patience = _patience(patience, epochs)
+
     def fit_predict(task: Task) -> np.ndarray:
-        base = pretrained(task) if callable(pretrained) and not hasattr(pretrained, "layers") \
-            else pretrained
+        base = pretrained if is_model else pretrained(task)
         net, _ = training.fine_tune(
             base, data.to_tensors(task.x_labeled), task.y_labeled, n_classes=task.n_classes,
-            mode="full", head_epochs=epochs, full_epochs=epochs, batch_size=batch_size,
+            mode=mode, head_epochs=epochs, full_epochs=epochs, batch_size=batch_size,
             head_learning_rate=head_learning_rate, full_learning_rate=full_learning_rate,
-            patience=patience, random_state=task.random_state, verbose=0)
+            patience=patience, min_steps_per_epoch=min_steps_per_epoch,
+            random_state=task.random_state, verbose=0)
         return training.predict_classes(net, data.to_tensors(task.x_test))
 
-    return Method(name, fit_predict, {"epochs": epochs, "patience": patience,
-                                      "batch_size": batch_size, "head_lr": head_learning_rate,
-                                      "full_lr": full_learning_rate, "pretrained": tag})
+    params = {"epochs": epochs, "patience": patience, "batch_size": batch_size,
+              "head_lr": head_learning_rate, "full_lr": full_learning_rate,
+              "min_steps": min_steps_per_epoch, "pretrained": tag}
+    if mode != "full":
+        params["mode"] = mode
+    return Method(name, fit_predict, params)
+
+
+def first_layers_transferred(
+    source: Any, k: int, *, freeze: bool, epochs: int, patience: int | str = "auto",
+    batch_size: int = BATCH_SIZE, min_steps_per_epoch: int | None = MIN_STEPS,
+    name: str | None = None,
+) -> Method:
+    """Yosinski et al.'s experiment: the first ``k`` weight-holding layers of ``source`` copied
+    into a fresh CNN of the same architecture (frozen or not), the rest random, trained on the
+    labels (:func:`helpers.training.transfer_first_layers`). ``source`` must have the book's
+    architecture (:func:`_small_cnn`; only the head may differ). With the same settings, ``k=0``
+    gives exactly :func:`cnn_from_scratch`'s network.
+    """
+    from . import training
+
+    if not hasattr(source, "layers"):
+        raise TypeError(f"source must be a Keras model, got {type(source).__name__}.")
+    _check_schedule(epochs, batch_size, min_steps_per_epoch)
+    patience = _patience(patience, epochs)
+
+    def fit_predict(task: Task) -> np.ndarray:
+        net = _small_cnn(task.n_classes, task.random_state, input_shape=network_input_shape(task.x_pool))
+        training.transfer_first_layers(source, net, k, freeze=freeze)
+        training.fit_classifier(net, data.to_tensors(task.x_labeled), task.y_labeled, epochs=epochs,
+                                batch_size=batch_size, patience=patience,
+                                min_steps_per_epoch=min_steps_per_epoch,
+                                random_state=task.random_state, verbose=0)
+        return training.predict_classes(net, data.to_tensors(task.x_test))
+
+    mode = "frozen" if freeze else "fine-tuned"
+    return Method(name or f"first {k} layers copied, {mode}", fit_predict,
+                  {"k": int(k), "freeze": bool(freeze), "epochs": epochs, "patience": patience,
+                   "batch_size": batch_size, "min_steps": min_steps_per_epoch,
+                   "source": cache.fingerprint(*source.get_weights())})
+
+
+def kmeans_ids(x_pool: np.ndarray, n_clusters: int = 10, *, random_state: int,
+               cache_params: Mapping[str, Any] | None = None) -> np.ndarray:
+    """The article's pseudo-labels: k-means cluster ids of the pool's pixels (on a PCA
+    projection of ``KMEANS_PCA`` components, ``KMEANS_N_INIT`` starts), cached when
+    ``cache_params`` is given."""
+    from . import clustering
+
+    def compute() -> dict[str, np.ndarray]:
+        return {"ids": clustering.kmeans_labels(data.to_vectors(x_pool), n_clusters,
+                                                n_init=KMEANS_N_INIT, random_state=random_state,
+                                                pca_components=KMEANS_PCA)}
+
+    if cache_params is None:
+        return compute()["ids"]
+    key = {**dict(cache_params), "k": int(n_clusters), "pca": KMEANS_PCA, "n_init": KMEANS_N_INIT}
+    return cache.cached_arrays("ch04-kmeans-ids", key, compute, verbose=False)["ids"]
+
+
+class ClusterPretrained(NamedTuple):
+    """What :func:`cluster_pretrained_cnn` returns."""
+
+    model: Any
+    ids: np.ndarray
+    history: Any
+
+
+def cluster_pretrained_cnn(
+    x_pool: np.ndarray, n_clusters: int = 10, *, random_state: int,
+    epochs: int = RECIPE_PRETRAIN_EPOCHS, cache_params: Mapping[str, Any] | None = None,
+    verbose: int = 0,
+) -> ClusterPretrained:
+    """The article's recipe, step 1: the book's CNN trained to predict each pool image's k-means
+    cluster id (:func:`kmeans_ids`). Weights and ids are cached when ``cache_params`` is given,
+    so every chapter that shows the recipe reuses one trained copy.
+
+    Fine-tune the result with :func:`fine_tuned_network` (the recipe's step 2)::
+
+        recipe = cluster_pretrained_cnn(x_pool, random_state=0, cache_params=key)
+        method = fine_tuned_network(recipe.model, epochs=15)
+
+    ``epochs`` defaults to ``RECIPE_PRETRAIN_EPOCHS`` in every profile: leave it, so that every
+    chapter shares one trained copy.
+    """
+    from . import training
+
+    ids = kmeans_ids(x_pool, n_clusters, random_state=random_state, cache_params=cache_params)
+    net = _small_cnn(int(n_clusters), random_state, input_shape=network_input_shape(x_pool))
+    history = training.pretrain_on_pseudo_labels(
+        net, data.to_tensors(x_pool), ids, epochs=epochs, batch_size=PRETRAIN_BATCH_SIZE,
+        random_state=random_state, verbose=verbose,
+        cache_params=None if cache_params is None else {**dict(cache_params), "recipe": 1},
+        cache_name="recipe-pretraining")
+    return ClusterPretrained(net, ids, history)
 
 
 def _alpha(s: Any, task: Task, alpha: float | str) -> float:
@@ -589,7 +770,8 @@ def teacher_student(
         spread = ssl.spread_on_graph(s, task.labeled_idx, task.y_labeled, n_classes=task.n_classes,
                                      alpha=_alpha(s, task, alpha), n_iter=n_iter)
         kept = ssl.select_confident(spread.confidence, spread.labels, keep)
-        net = _small_cnn(task.n_classes, task.random_state, filters, dense_units)
+        net = _small_cnn(task.n_classes, task.random_state, filters, dense_units,
+                         network_input_shape(task.x_pool))
         x_pool = data.to_tensors(task.x_pool)
         training.pretrain_on_pseudo_labels(
             net, x_pool[kept], spread.labels[kept], epochs=epochs, batch_size=batch_size,

@@ -74,9 +74,18 @@ def build_cnn(
     """A small convolutional network: [conv-pool] blocks -> dense ``"features"`` -> ``"head"``.
 
     Small enough to train on a laptop CPU (a few seconds per 1,000 images per epoch).
+    ``input_shape`` is ``(height, width, channels)``: take it from the data
+    (``x.shape[1:]``), e.g. ``(28, 28, 1)`` for Fashion-MNIST, ``(8, 8, 1)`` for
+    scikit-learn's digits, ``(32, 32, 3)`` for colour images. Each block halves
+    the height and width, so they must be at least ``2 ** len(filters)``.
     """
     shape = _check_shape(input_shape, 3, "build_cnn")
     _check_classes(n_classes)
+    smallest = 2 ** len(filters)
+    if min(shape[:2]) < smallest:
+        raise ValueError(f"build_cnn: images of {shape[0]} x {shape[1]} pixels are too small for "
+                         f"{len(filters)} pooling blocks (each halves them; at least {smallest} x "
+                         f"{smallest} needed). Pass fewer filters.")
     inputs = keras.Input(shape=shape, name="image")
     x = inputs
     for i, f in enumerate(filters):

@@ -29,22 +29,22 @@ Example
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping
 
 import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from . import cache, data, models
+from . import cache, models
 
 __all__ = [
     "EpochProgress",
     "evaluate_accuracy",
     "fine_tune",
     "fit_classifier",
-    "label_budget_curves",
     "predict_classes",
     "pretrain_on_pseudo_labels",
+    "repeat_to_steps",
     "split_validation",
     "transfer_first_layers",
 ]
@@ -167,6 +167,10 @@ def split_validation(
     has a single example (one label per class), no split is possible and all
     indices go to training (the validation part is empty).
 
+    The indices come in the order of scikit-learn's ``train_test_split``, so
+    ``x[train_idx]`` is exactly the ``x_train`` of
+    ``train_test_split(x, y, test_size=n_val, stratify=y, random_state=random_state)``.
+
     Returns
     -------
     train_idx, val_idx : arrays of int
@@ -183,7 +187,7 @@ def split_validation(
         return everything, everything[:0]
     train_idx, val_idx = train_test_split(everything, test_size=n_val, stratify=y,
                                           random_state=random_state)
-    return np.sort(train_idx), np.sort(val_idx)
+    return train_idx, val_idx
 
 
 def predict_classes(model: keras.Model, x: Any, batch_size: int = 1024) -> np.ndarray:
@@ -227,6 +231,15 @@ def fit_classifier(
     validation data is either given explicitly or carved, stratified, out of
     ``(x, y)``: it always comes from the labeled budget, never the test set.
 
+    It is plain Keras, so a chapter can write the same in view and get the same
+    weights::
+
+        keras.utils.set_random_seed(random_state)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size,
+                  validation_data=(x_val, y_val), callbacks=[early_stopping])
+
     Parameters
     ----------
     model : keras.Model
@@ -252,9 +265,9 @@ def fit_classifier(
     min_steps_per_epoch : int, optional
         With a handful of labels one pass over the data is one or two
         optimiser steps, and most of an epoch's time goes into Keras'
-        bookkeeping and the validation pass. When set, an epoch cycles over the
-        training data as many whole times as needed to take at least this
-        many steps (the data is reshuffled each time).
+        bookkeeping and the validation pass. When set, the training data is
+        repeated (:func:`repeat_to_steps`) so that one epoch takes at least
+        this many steps.
     random_state : int, optional
         Seeds the split, the shuffling and dropout.
     verbose : int
@@ -295,29 +308,34 @@ def fit_classifier(
             restore_best_weights=True))
     if verbose:
         callbacks.append(EpochProgress(progress_every, label))
-    seed = None if random_state is None else int(random_state)
-    train_data = _dataset(x_fit, y_fit, batch_size, shuffle=True, seed=seed)
-    steps = None
     if min_steps_per_epoch is not None:
-        per_pass = -(-len(y_fit) // min(batch_size, len(y_fit)))
-        passes = -(-_check_positive_int(min_steps_per_epoch, "min_steps_per_epoch") // per_pass)
-        if passes > 1:
-            train_data, steps = train_data.repeat(), passes * per_pass
-    return model.fit(train_data, epochs=epochs, steps_per_epoch=steps, shuffle=False,
-                     validation_data=_dataset(x_val, y_val, 1024) if has_val else None,
+        x_fit, y_fit = repeat_to_steps(x_fit, y_fit, batch_size, min_steps_per_epoch)
+    return model.fit(x_fit, y_fit, epochs=epochs, batch_size=batch_size, shuffle=True,
+                     validation_data=(x_val, y_val) if has_val else None,
                      callbacks=callbacks, verbose=0)
 
 
-def _dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool = False,
-             seed: int | None = None) -> Any:
-    """A batched ``tf.data.Dataset``: on small data, Keras' ``fit`` spends most of each epoch
-    converting NumPy arrays, so the book converts once (half the time per epoch on a CPU)."""
-    import tensorflow as tf  # the backend; imported here to keep the module's imports light
+def repeat_to_steps(x: Any, y: Any, batch_size: int, min_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Repeat ``(x, y)`` whole so that one epoch in batches of ``batch_size`` takes at least
+    ``min_steps`` optimiser steps (unchanged when it already does).
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle:
-        ds = ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(min(batch_size, len(y))).prefetch(2)
+    With ten labels per class, one epoch in batches of 16 is a handful of steps, and Keras'
+    per-epoch bookkeeping and validation pass cost more than the learning.
+
+    >>> x, y = repeat_to_steps(np.zeros((40, 3)), np.arange(40) % 4, 16, 10)
+    >>> len(y)  # four copies: 160 images, ten batches of 16
+    160
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    min_steps = _check_positive_int(min_steps, "min_steps_per_epoch")
+    if len(x) != len(y) or len(y) == 0:
+        raise ValueError(f"x and y must be non-empty and have the same length, got {len(x)} and "
+                         f"{len(y)}.")
+    repeats = -(-min_steps * batch_size // len(y))  # ceil: enough images for min_steps batches
+    if repeats <= 1:
+        return x, y
+    return np.concatenate([x] * repeats), np.concatenate([y] * repeats)
 
 
 def _history_from(arrays: Mapping[str, np.ndarray]) -> keras.callbacks.History:
@@ -462,9 +480,9 @@ def fine_tune(
     """
     if mode not in ("full", "linear_probe"):
         raise ValueError(f"mode must be 'full' or 'linear_probe', got {mode!r}.")
-    base = models.copy_model(model) if copy else model
-    if random_state is not None:
+    if random_state is not None:  # before the copy: its dropout layer draws a seed when built
         keras.utils.set_random_seed(int(random_state))
+    base = models.copy_model(model) if copy else model
     new = models.with_new_head(base, n_classes)
     x = _check_inputs(new, x)
     y = _check_labels(y, len(x), n_classes)
@@ -524,65 +542,3 @@ def transfer_first_layers(
         d.set_weights(s.get_weights())
     models.freeze_first(target, int(k) if freeze else 0)
     return target
-
-
-def label_budget_curves(
-    methods: Mapping[str, Callable[[np.ndarray, np.ndarray, int], keras.Model]],
-    x: Any,
-    y: Any,
-    x_test: Any,
-    y_test: Any,
-    *,
-    budgets: Sequence[int],
-    n_draws: int,
-    random_state: int = 0,
-    verbose: int = 1,
-) -> dict[str, np.ndarray]:
-    """Test accuracy of several training methods, for each label budget and label draw.
-
-    For every budget ``b`` (labels per class) and draw ``d``, one labeled subset
-    is drawn from ``(x, y)`` with seed ``random_state + d``
-    (:func:`helpers.data.sample_labeled_subset`) and *every* method trains on
-    that same subset, so the methods are compared on equal terms.
-
-    Parameters
-    ----------
-    methods : mapping of name to callable
-        ``method(x_labeled, y_labeled, seed) -> trained keras.Model``; the
-        model is scored with :func:`evaluate_accuracy` on ``(x_test, y_test)``.
-    x, y : arrays
-        Where the labels are drawn from (the pool, with its hidden labels).
-    x_test, y_test : arrays
-        Only ever used for scoring.
-    budgets : sequence of int
-        Labels per class.
-    n_draws : int
-        Independent label draws per budget.
-    random_state : int
-        Seed of the first draw.
-    verbose : int
-        ``1`` prints one line per budget with the mean accuracy of each method.
-
-    Returns
-    -------
-    dict
-        ``{name: array of shape (len(budgets), n_draws)}`` of test accuracies.
-    """
-    if not methods:
-        raise ValueError("methods is empty: pass a mapping of names to training functions.")
-    n_draws = _check_positive_int(n_draws, "n_draws")
-    budgets = [_check_positive_int(b, "each label budget") for b in budgets]
-    if not budgets:
-        raise ValueError("budgets is empty: pass the labels per class to try, e.g. (1, 10, 50).")
-    results = {name: np.zeros((len(budgets), n_draws)) for name in methods}
-    for i, budget in enumerate(budgets):
-        for draw in range(n_draws):
-            seed = int(random_state) + draw
-            x_lab, y_lab, _ = data.sample_labeled_subset(x, y, budget, random_state=seed)
-            for name, method in methods.items():
-                results[name][i, draw] = evaluate_accuracy(method(x_lab, y_lab, seed),
-                                                            x_test, y_test)
-        if verbose:
-            scores = "  ".join(f"{name} {results[name][i].mean():.3f}" for name in methods)
-            print(f"{budget:>4} labels/class: {scores}")
-    return results

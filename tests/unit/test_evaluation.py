@@ -149,3 +149,119 @@ def test_accuracy_plot():
     assert ax.get_xscale() == "log" and len(ax.get_legend().get_texts()) == 2
     with pytest.raises(ValueError, match="rows with keys"):
         plotting.accuracy_vs_labels([{"method": "a"}])
+
+
+# ------------------------------------------------------- the book's networks (one definition each)
+
+
+@pytest.fixture(scope="module")
+def tiny_digits():
+    """8 x 8 digits: the network must take its input shape from the data, not (28, 28, 1)."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x, y = (d.images * 16).clip(0, 255).astype(np.uint8), d.target
+    return x[:600], y[:600], x[1500:], y[1500:]
+
+
+def _task(x_pool, y_pool, x_test, budget=5, seed=0):
+    from helpers import data
+
+    _, y_lab, idx = data.sample_labeled_subset(x_pool, y_pool, budget, random_state=seed)
+    return evaluation.Task(x_pool, idx, y_lab, x_test, 10, seed)
+
+
+def test_network_input_shape_comes_from_the_data(tiny_digits):
+    xp = tiny_digits[0]
+    assert evaluation.network_input_shape(xp) == (8, 8, 1)
+    assert evaluation.network_input_shape(np.zeros((2, 28, 28), np.uint8)) == (28, 28, 1)
+    with pytest.raises(ValueError, match="stack of images"):
+        evaluation.network_input_shape(np.zeros((5, 64), np.uint8))
+    assert evaluation.default_patience(15) == 3 and evaluation.default_patience(60) == 10
+
+
+def test_cnn_from_scratch_on_digits_is_repeatable_and_learns(tiny_digits):
+    xp, yp, xt, yt = tiny_digits
+    method = evaluation.cnn_from_scratch(epochs=4)
+    assert method.params["patience"] == evaluation.default_patience(4)
+    assert method.params["min_steps"] == evaluation.MIN_STEPS
+    assert method.params["batch_size"] == evaluation.BATCH_SIZE
+    task = _task(xp, yp, xt)
+    first, second = method(task), method(task)
+    np.testing.assert_array_equal(first, second)  # same draw, same number, in every chapter
+    assert first.shape == yt.shape
+    assert np.mean(first == yt) > 0.3  # chance is 0.1
+    with pytest.raises(ValueError, match="patience"):
+        evaluation.cnn_from_scratch(epochs=4, patience=0)
+
+
+def test_fine_tuned_network_on_tiny_data(tiny_digits, tmp_path, monkeypatch):
+    from helpers import config
+
+    monkeypatch.setenv(config.CACHE_ENV, str(tmp_path / "cache"))
+    xp, yp, xt, yt = tiny_digits
+    key = {"test": "recipe"}
+    recipe = evaluation.cluster_pretrained_cnn(xp, epochs=2, random_state=0, cache_params=key)
+    assert recipe.model.input_shape == (None, 8, 8, 1) and recipe.model.output_shape == (None, 10)
+    assert len(recipe.ids) == len(xp) and set(np.unique(recipe.ids)) == set(range(10))
+    again = evaluation.cluster_pretrained_cnn(xp, epochs=2, random_state=0, cache_params=key)
+    for a, b in zip(recipe.model.get_weights(), again.model.get_weights()):  # loaded, not retrained
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(recipe.history.history["loss"], again.history.history["loss"])
+
+    before = [w.copy() for w in recipe.model.get_weights()]
+    full = evaluation.fine_tuned_network(recipe.model, epochs=3)
+    probe = evaluation.fine_tuned_network(recipe.model, epochs=3, mode="linear_probe")
+    # the cache key names the pretrained weights: the same weights give the same key everywhere
+    assert full.params == evaluation.fine_tuned_network(again.model, epochs=3).params
+    assert full.params["pretrained"] != evaluation.fine_tuned_network(
+        evaluation._small_cnn(10, 1, input_shape=(8, 8, 1)), epochs=3).params["pretrained"]
+    assert probe.params["mode"] == "linear_probe" and "mode" not in full.params
+    task = _task(xp, yp, xt)
+    pred_full, pred_probe = full(task), probe(task)
+    assert pred_full.shape == pred_probe.shape == yt.shape
+    assert np.mean(pred_full == yt) > 0.2 and np.mean(pred_probe == yt) > 0.2  # chance 0.1
+    assert not np.array_equal(pred_full, pred_probe)
+    np.testing.assert_array_equal(pred_full, full(task))
+    for a, b in zip(before, recipe.model.get_weights()):  # every run starts from the same weights
+        np.testing.assert_array_equal(a, b)
+    # a callable builds the pretrained network per run
+    per_run = evaluation.fine_tuned_network(lambda t: recipe.model, epochs=3, tag="same")
+    np.testing.assert_array_equal(per_run(task), pred_full)
+    with pytest.raises(ValueError, match="mode"):
+        evaluation.fine_tuned_network(recipe.model, epochs=3, mode="partial")
+    with pytest.raises(TypeError, match="Keras model or a callable"):
+        evaluation.fine_tuned_network(3, epochs=3)
+
+
+def test_first_layers_transferred_with_k0_is_the_cnn_from_scratch(tiny_digits):
+    xp, yp, xt, yt = tiny_digits
+    source = evaluation._small_cnn(10, 3, input_shape=(8, 8, 1))
+    task = _task(xp, yp, xt, budget=3, seed=2)
+    scratch = evaluation.cnn_from_scratch(epochs=2)(task)
+    np.testing.assert_array_equal(
+        evaluation.first_layers_transferred(source, 0, freeze=False, epochs=2)(task), scratch)
+    copied = evaluation.first_layers_transferred(source, 2, freeze=True, epochs=2)
+    assert copied.params["k"] == 2 and copied.params["freeze"] is True
+    assert copied.name == "first 2 layers copied, frozen"
+    assert copied(task).shape == yt.shape
+    with pytest.raises(TypeError, match="Keras model"):
+        evaluation.first_layers_transferred("net", 1, freeze=True, epochs=2)
+
+
+@pytest.mark.parametrize("factory", [
+    lambda **kw: evaluation.cnn_from_scratch(**kw),
+    lambda **kw: evaluation.fine_tuned_network(evaluation._small_cnn(3, 0, input_shape=(8, 8, 1)), **kw),
+    lambda **kw: evaluation.first_layers_transferred(
+        evaluation._small_cnn(3, 0, input_shape=(8, 8, 1)), 1, freeze=True, **kw),
+])
+@pytest.mark.parametrize("bad, error, match", [
+    ({"epochs": 0}, ValueError, "epochs"),
+    ({"epochs": 2.5}, TypeError, "epochs"),
+    ({"epochs": 3, "batch_size": 0}, ValueError, "batch_size"),
+    ({"epochs": 3, "min_steps_per_epoch": 0}, ValueError, "min_steps_per_epoch"),
+    ({"epochs": 3, "patience": "never"}, ValueError, "patience"),
+])
+def test_network_factories_reject_bad_settings_when_built(factory, bad, error, match):
+    with pytest.raises(error, match=match):
+        factory(**bad)

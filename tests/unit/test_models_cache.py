@@ -23,9 +23,21 @@ def test_bad_class_counts(bad):
         models.build_cnn(n_classes=bad)
 
 
+@pytest.mark.parametrize("shape", [(8, 8, 1), (28, 28, 1), (32, 32, 3)])
+def test_cnn_takes_any_image_shape(shape):
+    # digits (8 x 8), Fashion-MNIST, colour folders: the network adapts to the data
+    cnn = models.build_cnn(shape, 4, filters=(4, 8), dense_units=8)
+    assert cnn.input_shape == (None, *shape)
+    assert cnn(np.zeros((2, *shape), np.float32)).shape == (2, 4)
+    new = models.with_new_head(cnn, 3)
+    assert new.input_shape == (None, *shape) and new.output_shape == (None, 3)
+
+
 def test_bad_input_shapes():
     with pytest.raises(ValueError, match="input_shape"):
         models.build_cnn((28, 28))
+    with pytest.raises(ValueError, match="too small for 3 pooling blocks"):
+        models.build_cnn((6, 6, 1), filters=(4, 4, 4))
     with pytest.raises(ValueError, match="input_shape"):
         models.build_mlp(0)
     with pytest.raises(ValueError, match="code_dim"):

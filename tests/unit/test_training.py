@@ -174,23 +174,81 @@ def test_min_steps_per_epoch_cycles_small_data():
         training.fit_classifier(net, x, y, epochs=1, min_steps_per_epoch=0, verbose=0)
 
 
-def test_label_budget_curves_share_draws_across_methods():
-    x, y = blobs(n=90)
-    seen = {}
+def test_repeat_to_steps():
+    x, y = np.arange(40)[:, None], np.arange(40) % 4
+    xr, yr = training.repeat_to_steps(x, y, 16, 10)
+    assert len(yr) == 160 and -(-len(yr) // 16) >= 10
+    np.testing.assert_array_equal(xr[:40], x) and np.testing.assert_array_equal(yr[120:], y)
+    xr, yr = training.repeat_to_steps(x, y, 4, 10)  # 40 images are already ten batches of 4
+    assert xr is x and yr is y
+    xr, _ = training.repeat_to_steps(x[:10], y[:10], 16, 10)  # one label per class, ten classes
+    assert len(xr) == 160
+    with pytest.raises(ValueError, match="same length"):
+        training.repeat_to_steps(x, y[:3], 16, 10)
+    with pytest.raises(ValueError, match="min_steps"):
+        training.repeat_to_steps(x, y, 16, 0)
 
-    def record(name):
-        def method(x_lab, y_lab, seed):
-            seen.setdefault((len(y_lab), seed), {})[name] = x_lab.copy()
-            return small_mlp(seed=seed)  # untrained: only the bookkeeping is under test
-        return method
 
-    out = training.label_budget_curves({"a": record("a"), "b": record("b")}, x, y, x, y,
-                                       budgets=[1, 4], n_draws=2, random_state=3, verbose=0)
-    assert set(out) == {"a", "b"} and out["a"].shape == (2, 2)
-    assert np.all((out["a"] >= 0) & (out["a"] <= 1))
-    assert sorted(seen) == [(3, 3), (3, 4), (12, 3), (12, 4)]
-    assert all(np.array_equal(v["a"], v["b"]) for v in seen.values())
-    with pytest.raises(ValueError, match="methods is empty"):
-        training.label_budget_curves({}, x, y, x, y, budgets=[1], n_draws=1)
-    with pytest.raises(ValueError, match="n_draws"):
-        training.label_budget_curves({"a": record("a")}, x, y, x, y, budgets=[1], n_draws=0)
+def _compile(net, learning_rate):
+    net.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+
+def test_fit_classifier_is_the_plain_keras_loop():
+    # what a chapter writes in view gives the helper's weights exactly
+    from sklearn.model_selection import train_test_split
+
+    x, y = blobs(n=60)
+    net = small_mlp(seed=4)
+    training.fit_classifier(net, x, y, epochs=4, batch_size=8, learning_rate=1e-2, patience=2,
+                            min_steps_per_epoch=10, random_state=3, verbose=0)
+    plain = small_mlp(seed=4)
+    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.2, stratify=y,
+                                                      random_state=3)
+    repeats = -(-10 * 8 // len(y_train))
+    keras.utils.set_random_seed(3)
+    _compile(plain, 1e-2)
+    plain.fit(np.concatenate([x_train] * repeats), np.concatenate([y_train] * repeats), epochs=4,
+              batch_size=8, validation_data=(x_val, y_val), verbose=0,
+              callbacks=[keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)])
+    for a, b in zip(net.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_fine_tune_is_the_plain_keras_freeze_unfreeze_pattern():
+    x, y = blobs(n=60, seed=2)
+    source = small_mlp(seed=0)
+    helper, _ = training.fine_tune(source, x, y % 2, n_classes=2, head_epochs=3, full_epochs=3,
+                                   head_learning_rate=1e-2, full_learning_rate=1e-3, batch_size=8,
+                                   validation_fraction=0.0, patience=None, random_state=7,
+                                   verbose=0)
+    keras.utils.set_random_seed(7)
+    base = keras.models.clone_model(source)
+    base.set_weights(source.get_weights())
+    base.trainable = False
+    head = keras.layers.Dense(2, activation="softmax", name="head")(base.layers[-2].output)
+    model = keras.Model(base.input, head)
+    for stage_lr in (1e-2, 1e-3):
+        keras.utils.set_random_seed(7)
+        _compile(model, stage_lr)
+        model.fit(x, y % 2, epochs=3, batch_size=8, verbose=0)
+        base.trainable = True  # unfreeze for the second stage
+    for a, b in zip(helper.get_weights(), model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert any(not np.allclose(a, b) for a, b in zip(helper.get_weights()[:2],
+                                                     source.get_weights()[:2]))
+
+
+def test_fine_tune_depends_only_on_its_random_state():
+    x, y = blobs(n=60, seed=5)
+    keras.utils.set_random_seed(0)
+    source = models.build_mlp(6, 3, hidden=(16, 8), dropout=0.3)  # the copy's dropout is seeded too
+    runs = []
+    for noise in (0, 1):
+        keras.utils.set_random_seed(100 + noise)  # whatever ran before must not matter
+        np.random.default_rng(noise).random(3)
+        net, _ = training.fine_tune(source, x, y, n_classes=3, head_epochs=2, full_epochs=2,
+                                    batch_size=16, random_state=11, verbose=0)
+        runs.append(net.get_weights())
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
