@@ -629,7 +629,7 @@ def consistency_train(
     labeled_batch_size: int = 64,
     threshold: float = 0.95,
     unlabeled_weight: float = 1.0,
-    learning_rate: float = 3e-4,
+    learning_rate: float = 1e-4,
     random_state: int = 0,
     verbose: int = 0,
 ) -> dict[str, list[float]]:
@@ -709,7 +709,7 @@ def fine_tuned_simclr(encoder: keras.Model, *, epochs: int, patience: int, tag: 
 def consistency_from_simclr(
     encoder: keras.Model, *, fine_tune_epochs: int, patience: int, epochs: int, tag: str,
     threshold: float = 0.95, batch_size: int = 256, labeled_batch_size: int = 64,
-    learning_rate: float = 3e-4, cache_params: Mapping[str, Any] | None = None,
+    learning_rate: float = 1e-4, cache_params: Mapping[str, Any] | None = None,
     name: str = "SimCLR + consistency (FixMatch)",
 ) -> evaluation.Method:
     """Fine-tune the SimCLR encoder on the labels (as :func:`fine_tuned_simclr`), then train it
