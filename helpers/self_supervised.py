@@ -40,7 +40,7 @@ import numpy as np
 from keras import layers, ops
 
 from . import cache, data, evaluation, models
-from .validation import check_float, check_images, check_int, check_labels, check_same_length
+from .validation import check_float, check_images, check_int, check_labels
 
 __all__ = [
     "random_resized_crop",
@@ -544,7 +544,8 @@ def pretrain_simclr(
         from_cache = cache.cached_weights("simclr", params, network, train, verbose=bool(verbose))
         stored = cache.cached_arrays(
             "simclr-history", params,
-            lambda: {"loss": record["loss"], "seconds": np.float64(record["seconds"])},
+            lambda: {"loss": record.get("loss", np.zeros(0)),  # weights without a history: unknown
+                     "seconds": np.float64(record.get("seconds", np.nan))},
             refresh=not from_cache, verbose=False)
         loss, seconds = stored["loss"], float(stored["seconds"])
     mon_epochs, mon_scores = np.zeros(0, np.int64), np.zeros(0)
