@@ -40,7 +40,7 @@ import numpy as np
 from keras import layers, ops
 
 from . import cache, data, evaluation, models
-from .validation import check_float, check_images, check_int, check_labels, check_same_length
+from .validation import check_float, check_images, check_int, check_labels
 
 __all__ = [
     "random_resized_crop",
@@ -52,6 +52,8 @@ __all__ = [
     "as_float_images",
     "build_encoder",
     "build_projection_head",
+    "fold_batch_norm",
+    "transfer_encoder",
     "nt_xent_loss",
     "SimCLR",
     "KnnMonitor",
@@ -230,6 +232,64 @@ def build_encoder(input_shape: Sequence[int] = (28, 28, 1), widths: Sequence[int
             x = layers.MaxPooling2D(2, name=f"pool_{i + 1}")(x)
     x = layers.GlobalAveragePooling2D(name="features")(x)
     return keras.Model(inputs, x, name=name)
+
+
+def fold_batch_norm(encoder: keras.Model) -> keras.Model:
+    """The same function as ``encoder`` in inference mode, without batch normalisation.
+
+    Each BN layer's frozen statistics and scale are folded into the convolution before it
+    (``kernel * gamma / sqrt(var + eps)``, bias ``beta - mean * gamma / sqrt(var + eps)``), which
+    gives back the book's plain conv-ReLU-pool CNN. Fine-tuning that network on a few labeled
+    images cannot disturb statistics learned on the whole pool: batches of 16 clean images are
+    nothing like the pretraining's batches of augmented views. An encoder without BN layers is
+    returned as it is.
+    """
+    convs = [lay for lay in encoder.layers if isinstance(lay, layers.Conv2D)]
+    norms = [lay for lay in encoder.layers if isinstance(lay, layers.BatchNormalization)]
+    if not norms:
+        return encoder
+    if len(norms) != len(convs) or any(c.use_bias for c in convs):
+        raise ValueError(f"{encoder.name} is not an encoder of build_encoder (one bias-free conv "
+                         "and one batch normalisation per block).")
+    inputs = keras.Input(shape=encoder.input_shape[1:], name="image")
+    x = inputs
+    folded = []
+    for i, (conv, bn) in enumerate(zip(convs, norms)):
+        new = layers.Conv2D(conv.filters, conv.kernel_size, padding=conv.padding, activation="relu",
+                            name=f"conv_{i + 1}")
+        x = new(x)
+        if i < len(convs) - 1:
+            x = layers.MaxPooling2D(2, name=f"pool_{i + 1}")(x)
+        folded.append((new, conv, bn))
+    x = layers.GlobalAveragePooling2D(name="features")(x)
+    model = keras.Model(inputs, x, name=f"{encoder.name}_folded")
+    for new, conv, bn in folded:
+        kernel = np.asarray(conv.kernel)
+        gamma = np.asarray(bn.gamma) if bn.scale else np.ones(kernel.shape[-1], np.float32)
+        beta = np.asarray(bn.beta) if bn.center else np.zeros(kernel.shape[-1], np.float32)
+        factor = gamma / np.sqrt(np.asarray(bn.moving_variance) + bn.epsilon)
+        new.set_weights([kernel * factor, beta - np.asarray(bn.moving_mean) * factor])
+    return model
+
+
+def transfer_encoder(encoder: keras.Model, x_pool: Any, *, batch_size: int = 1024) -> keras.Model:
+    """The encoder as a starting point for fine-tuning: batch normalisation folded into the
+    convolutions (:func:`fold_batch_norm`), then its features standardised with the statistics of
+    the unlabeled pool (a ``Normalization`` layer, now named ``"features"``).
+
+    Standardised features are what the linear probe sees; a softmax head on them learns in a few
+    dozen steps, where on the raw, small, post-ReLU averages it barely moves.
+    """
+    folded = fold_batch_norm(encoder)
+    features = embed(folded, x_pool, batch_size=batch_size)
+    norm = layers.Normalization(axis=-1, mean=features.mean(0), variance=features.var(0) + 1e-6,
+                                name="features")
+    inputs = keras.Input(shape=folded.input_shape[1:], name="image")
+    x = inputs
+    for lay in folded.layers[1:-1]:  # the folded conv blocks (their weights, shared)
+        x = lay(x)
+    x = layers.GlobalAveragePooling2D(name="pooled")(x)
+    return keras.Model(inputs, norm(x), name=f"{encoder.name}_transfer")
 
 
 def build_projection_head(input_dim: int, dims: Sequence[int] = (128, 64),
@@ -484,7 +544,8 @@ def pretrain_simclr(
         from_cache = cache.cached_weights("simclr", params, network, train, verbose=bool(verbose))
         stored = cache.cached_arrays(
             "simclr-history", params,
-            lambda: {"loss": record["loss"], "seconds": np.float64(record["seconds"])},
+            lambda: {"loss": record.get("loss", np.zeros(0)),  # weights without a history: unknown
+                     "seconds": np.float64(record.get("seconds", np.nan))},
             refresh=not from_cache, verbose=False)
         loss, seconds = stored["loss"], float(stored["seconds"])
     mon_epochs, mon_scores = np.zeros(0, np.int64), np.zeros(0)
@@ -569,7 +630,7 @@ def consistency_train(
     labeled_batch_size: int = 64,
     threshold: float = 0.95,
     unlabeled_weight: float = 1.0,
-    learning_rate: float = 3e-4,
+    learning_rate: float = 1e-4,
     random_state: int = 0,
     verbose: int = 0,
 ) -> dict[str, list[float]]:
@@ -621,19 +682,35 @@ def spreading_on_simclr(pool_neighbors: Any, query_neighbors: Any, *, tag: str,
     return evaluation.label_spreading_on_graph(pool_neighbors, query_neighbors, name=name, tag=tag)
 
 
+def _transfer_per_pool(encoder: keras.Model) -> Any:
+    """``task -> transfer_encoder(encoder, task.x_pool)``, built once per pool."""
+    memo: dict[str, keras.Model] = {}
+
+    def build(task: evaluation.Task) -> keras.Model:
+        key = cache.fingerprint(np.asarray(task.x_pool))
+        if key not in memo:
+            memo.clear()
+            memo[key] = transfer_encoder(encoder, task.x_pool)
+        return memo[key]
+
+    return build
+
+
 def fine_tuned_simclr(encoder: keras.Model, *, epochs: int, patience: int, tag: str,
                       batch_size: int = 16, name: str = "fine-tuned SimCLR encoder"
                       ) -> evaluation.Method:
     """Chapter 4's two-stage fine-tuning (new head on the frozen encoder, then everything at a
-    small learning rate, early stopping inside the labeled budget) of the SimCLR encoder."""
-    return evaluation.fine_tuned_network(encoder, epochs=epochs, patience=patience,
-                                         batch_size=batch_size, name=name, tag=tag)
+    small learning rate, early stopping inside the labeled budget) of the SimCLR encoder, made
+    ready for it by :func:`transfer_encoder` (BN folded, features standardised on the pool)."""
+    return evaluation.fine_tuned_network(_transfer_per_pool(encoder), epochs=epochs,
+                                         patience=patience, batch_size=batch_size, name=name,
+                                         tag=f"{tag}/transfer")
 
 
 def consistency_from_simclr(
     encoder: keras.Model, *, fine_tune_epochs: int, patience: int, epochs: int, tag: str,
     threshold: float = 0.95, batch_size: int = 256, labeled_batch_size: int = 64,
-    learning_rate: float = 3e-4, cache_params: Mapping[str, Any] | None = None,
+    learning_rate: float = 1e-4, cache_params: Mapping[str, Any] | None = None,
     name: str = "SimCLR + consistency (FixMatch)",
 ) -> evaluation.Method:
     """Fine-tune the SimCLR encoder on the labels (as :func:`fine_tuned_simclr`), then train it
@@ -643,18 +720,20 @@ def consistency_from_simclr(
     the same labels (in another chapter) trains nothing."""
     from . import training
 
+    base = _transfer_per_pool(encoder)
     params = {"fine_tune_epochs": fine_tune_epochs, "patience": patience, "epochs": epochs,
               "threshold": threshold, "batch_size": batch_size,
               "labeled_batch_size": labeled_batch_size, "learning_rate": learning_rate,
-              "pretrained": tag}
+              "pretrained": tag, "transfer": "bn folded, standardised"}
 
     def fit_predict(task: evaluation.Task) -> np.ndarray:
         x_lab = data.to_tensors(task.x_labeled)
-        net = models.with_new_head(models.copy_model(encoder), task.n_classes)
+        start = base(task)
+        net = models.with_new_head(models.copy_model(start), task.n_classes)
 
         def train(model: keras.Model) -> None:
             tuned, _ = training.fine_tune(
-                encoder, x_lab, task.y_labeled, n_classes=task.n_classes, mode="full",
+                start, x_lab, task.y_labeled, n_classes=task.n_classes, mode="full",
                 head_epochs=fine_tune_epochs, full_epochs=fine_tune_epochs, batch_size=16,
                 head_learning_rate=1e-2, full_learning_rate=1e-4, patience=patience,
                 random_state=task.random_state, verbose=0)

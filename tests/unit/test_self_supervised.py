@@ -264,3 +264,33 @@ def test_methods_plug_into_the_evaluation_runner(tmp_cache, monkeypatch):
                                       verbose=False)
     np.testing.assert_array_equal(again.predictions[("consistency", 4, 0)],
                                   result.predictions[("consistency", 4, 0)])
+
+
+def test_folding_batch_norm_keeps_the_inference_function():
+    x, _ = bars(32)
+    keras.utils.set_random_seed(0)
+    enc = sl.build_encoder((16, 16, 1), (4, 8))
+    for lay in enc.layers:  # statistics and scales unlike the defaults
+        if isinstance(lay, keras.layers.BatchNormalization):
+            c = lay.gamma.shape[0]
+            rng = np.random.default_rng(c)
+            lay.set_weights([rng.uniform(0.5, 2, c), rng.normal(size=c), rng.normal(size=c),
+                             rng.uniform(0.5, 2, c)])
+    folded = sl.fold_batch_norm(enc)
+    assert not any(isinstance(lay, keras.layers.BatchNormalization) for lay in folded.layers)
+    assert folded.layers[-1].name == "features"
+    np.testing.assert_allclose(sl.embed(folded, x), sl.embed(enc, x), rtol=1e-4, atol=1e-5)
+    assert sl.fold_batch_norm(folded) is folded
+
+
+def test_transfer_encoder_standardises_the_folded_features_on_the_pool():
+    x, _ = bars(64)
+    keras.utils.set_random_seed(0)
+    enc = sl.build_encoder((16, 16, 1), (4, 8))
+    start = sl.transfer_encoder(enc, x)
+    assert start.layers[-1].name == "features" and start.output_shape == (None, 8)
+    assert not any(isinstance(lay, keras.layers.BatchNormalization) for lay in start.layers)
+    f = sl.embed(start, x)
+    np.testing.assert_allclose(f.mean(0), 0, atol=1e-4)
+    raw = sl.embed(enc, x)
+    np.testing.assert_allclose(f, (raw - raw.mean(0)) / np.sqrt(raw.var(0) + 1e-6), atol=1e-3)

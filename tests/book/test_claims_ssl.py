@@ -1,0 +1,51 @@
+"""Claims of chapter 6 (self-supervised pretraining), checked against the executed chapter.
+
+The chapter chooses its direction words (above / below, meets / falls short of, rose, purer) in
+the cell that measured them; these tests check that each word matches the numbers glued beside
+it, in the quick build and (when one is fresh) in the full build. They also check the one
+direction the prose states outright: pretraining lowered the contrastive loss.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def ch06(glued):
+    return glued("06_self_supervised")
+
+
+def _side(gain: float) -> str:
+    return "above" if gain > 0 else "below"
+
+
+def test_pretraining_lowered_the_loss(ch06):
+    # "Pretraining for ... epochs ... lowered the loss from {loss_first} to {loss_last}"
+    assert ch06["loss_last"] < ch06["loss_first"]
+
+
+def test_goal_verdicts_match_the_numbers(ch06):
+    assert ch06["goal10"] == 80 and ch06["goal100"] == 87 and ch06["goal_acc"] == 0.68
+    assert ch06["goal10_word"] == ("meets" if ch06["best10_acc"] >= ch06["goal10"] else "falls short of")
+    assert ch06["goal100_word"] == ("meets" if ch06["best100_acc"] >= ch06["goal100"]
+                                    else "falls short of")
+    assert ch06["goal_acc_word"] == ("meets" if ch06["acc_cluster"] >= ch06["goal_acc"]
+                                     else "falls short of")
+    assert ch06["gap10"] == pytest.approx(abs(ch06["best10_acc"] - ch06["goal10"]))
+
+
+def test_the_best_method_is_the_best_of_those_listed(ch06):
+    best = max(ch06["acc_probe"], ch06["acc_spread"], ch06["acc_fine"], ch06["acc_fix"])
+    assert ch06["best10_acc"] == pytest.approx(best)
+
+
+def test_direction_words_match_the_numbers(ch06):
+    assert ch06["probe_vs_random"] == _side(ch06["acc_probe"] - ch06["acc_probe0"])
+    assert ch06["probe_gain"] == pytest.approx(abs(ch06["acc_probe"] - ch06["acc_probe0"]))
+    assert ch06["fix_vs_fine"] == _side(ch06["acc_fix"] - ch06["acc_fine"])
+    assert ch06["fix_gain"] == pytest.approx(abs(ch06["acc_fix"] - ch06["acc_fine"]))
+    assert ch06["cluster_vs_pixels"] == _side(ch06["acc_cluster"] - ch06["acc_cluster_pixels"])
+    assert ch06["monitor_word"] == ("rose" if ch06["monitor_end"] > ch06["monitor_start"]
+                                    else "did not rise")
+    assert ch06["purity_word"] == ("purer" if ch06["purity"] > ch06["purity0"] else "no purer")
