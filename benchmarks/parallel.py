@@ -1,7 +1,7 @@
 """Time one sweep with n_jobs=1 and n_jobs=2: what running the runs in parallel buys here.
 
 The sweep is the one the appendix "When one machine is not enough" times: logistic regression on
-pixels, label budgets 10 and 50 per class, four draws, nothing cached. Run it as a script (it
+pixels, label budgets 50 and 100 per class, four draws, nothing cached. Run it as a script (it
 prints one JSON line) or call :func:`measure`.
 
 Usage::
@@ -30,7 +30,7 @@ def measure(n_jobs: tuple[int, ...] = (1, 2), dataset: str | None = None) -> dic
     seconds, accuracies = {}, {}
     for n in n_jobs:
         start = time.perf_counter()
-        result = evaluation.run_experiment(methods, x_pool, y_pool, x_test, y_test, budgets=(10, 50),
+        result = evaluation.run_experiment(methods, x_pool, y_pool, x_test, y_test, budgets=(50, 100),
                                            n_draws=4, random_state=settings.seed,
                                            cache_params=None, n_jobs=n, verbose=False,
                                            progress=False)
