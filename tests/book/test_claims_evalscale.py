@@ -55,9 +55,9 @@ def test_recipe_against_labels_alone_per_budget(ch07, acc):
     focus = ch07["focus"]
     assert ch07["recipe_vs_cnn"] == ("below" if acc[(recipe, focus)] < acc[(scratch, focus)]
                                      else "above")
-    for b in budgets(acc):  # "above it at 1 (...)", "below it at 10 (...)"
+    for b in budgets(acc):  # "above at 1 (...)", "below at 10 (...)"
         word = "above" if b in above else "below"
-        assert f"{word} it at {b} (" in ch07["recipe_per_budget"]
+        assert f"{word} at {b} (" in ch07["recipe_per_budget"]
     if above == [min(budgets(acc))] and len(budgets(acc)) > 1:
         assert "ahead" in ch07["recipe_one_label"]  # the 1-per-class case is discussed
     if not above:
