@@ -286,12 +286,18 @@ def run_experiment(
         How many runs at once, through :class:`joblib.Parallel`. ``None`` lets
         :func:`joblib.parallel_config` decide (one at a time by default); inside
         ``joblib.parallel_config(backend="dask")`` the runs go to a
-        ``dask.distributed`` cluster. Every run seeds itself, so the numbers
-        are those of a serial run.
+        ``dask.distributed`` cluster. Every run seeds itself and runs BLAS on
+        ``threads_per_job`` threads (1 by default) wherever it runs, so the
+        scikit-learn and NumPy methods give the serial numbers exactly. Keras
+        methods give them exactly when each worker has as many TensorFlow
+        threads as the serial process (``threads_per_job=os.cpu_count()`` on
+        one machine); with fewer, TensorFlow sums in a different order and a
+        few predictions of a network can change.
     threads_per_job : int, optional
         TensorFlow threads in each worker process, by default the machine's
         cores divided by the runs at once (so workers x threads <= cores); give
-        it explicitly on a cluster of other machines. BLAS (NumPy, SciPy,
+        it explicitly on a cluster of other machines, or set it to the cores of
+        the machine for numbers identical to a serial run (see ``n_jobs``). BLAS (NumPy, SciPy,
         scikit-learn) uses this many threads in every run, serial or parallel,
         1 by default, so that the numbers do not depend on ``n_jobs``.
     progress : bool, optional

@@ -86,10 +86,13 @@ def test_one_draw_has_no_spread_in_the_report():
 def test_parallel_ratio_is_reported():
     run = make_run("quick", [1.0])
     assert results.parallel_section([run]) == []
-    run["parallel"] = {"n_jobs_1_s": 30.0, "n_jobs_2_s": 20.0, "ratio": 1.5, "runs": 8,
-                       "same_numbers": True}
+    run["parallel"] = {"CNN": {"n_jobs_1_s": 30.0, "n_jobs_2_s": 20.0, "ratio": 1.5, "runs": 4,
+                               "same_numbers": True},
+                       "logistic regression": {"n_jobs_1_s": 3.0, "n_jobs_2_s": 6.0, "ratio": 0.5,
+                                               "runs": 8, "same_numbers": False}}
     text = "\n".join(results.parallel_section([run]))
-    assert "30.0 s with `n_jobs=1`" in text and "**1.50**" in text and "the same numbers" in text
+    assert "- CNN (4 runs" in text and "30.0 s with `n_jobs=1`" in text and "**1.50**" in text
+    assert "the same numbers" in text and "**0.50**" in text and "**the numbers differed**" in text
     # the appendix's glued timing is used when run.py did not measure one
     glued_run = make_run("quick", [1.0])
     glued_run["chapters"][0]["glue"] = {"bench_parallel": {"n_jobs_1_s": 10.0, "n_jobs_2_s": 10.0,

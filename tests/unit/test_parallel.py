@@ -78,7 +78,11 @@ def test_keras_methods_give_the_serial_results_in_worker_processes(digits):
                                                   dense_units=16),
                "fine-tuned": evaluation.fine_tuned_network(pretrained, epochs=2, patience=2,
                                                            tag="tiny")}
-    kwargs = dict(budgets=(3,), n_draws=1, cache_params=None, verbose=False, progress=False)
+    # as many TensorFlow (and BLAS) threads per run as the serial process: the same sums
+    import os
+
+    kwargs = dict(budgets=(3,), n_draws=1, cache_params=None, verbose=False, progress=False,
+                  threads_per_job=os.cpu_count())
     serial = evaluation.run_experiment(methods, xp, yp, xt, yt, n_jobs=1, **kwargs)
     parallel = evaluation.run_experiment(methods, xp, yp, xt, yt, n_jobs=2, **kwargs)
     assert as_tuples(parallel) == as_tuples(serial)
