@@ -143,9 +143,13 @@ def accuracy_table(rows: list[dict]) -> list[str]:
         parts = []
         for b in budgets:
             r = cell.get((m, b))
-            parts.append("–" if r is None else
-                         f"{100 * r['accuracy_mean']:.1f} ± {100 * r['accuracy_std']:.1f} "
-                         f"({r['seconds_mean']:.0f} s)")
+            if r is None:
+                parts.append("–")
+            elif r.get("n_draws", 2) == 1:  # one draw has no spread: no "± 0.0"
+                parts.append(f"{100 * r['accuracy_mean']:.1f} ({r['seconds_mean']:.0f} s)")
+            else:
+                parts.append(f"{100 * r['accuracy_mean']:.1f} ± {100 * r['accuracy_std']:.1f} "
+                             f"({r['seconds_mean']:.0f} s)")
         out.append(f"| {m} | " + " | ".join(parts) + " |")
     return out
 
@@ -165,8 +169,9 @@ def results_section(run: dict) -> list[str]:
     acc = _find_glue(run, "bench_results")
     if acc:
         n = max(r.get("n_draws", 1) for r in acc)
+        what = "one label draw" if n == 1 else f"mean ± std over {n} label draws"
         out += [f"### Test accuracy against labels per class ({run['profile']} profile, "
-                f"mean ± std over {n} label draw(s), seconds per run)", ""]
+                f"{what}, seconds per run)", ""]
         out += accuracy_table(acc) + [""]
         out += ["Published reference points: " + "; ".join(
             f"{k}: {v} %" for k, v in PUBLISHED_ACCURACY.items()) + ".", ""]
@@ -179,6 +184,29 @@ def results_section(run: dict) -> list[str]:
     return out
 
 
+def _parallel_line(name: str, timing: dict) -> str:
+    same = timing.get("same_numbers")
+    return (f"- {name} ({timing.get('runs', '?')} runs, nothing cached): "
+            f"{timing['n_jobs_1_s']:.1f} s with `n_jobs=1`, {timing['n_jobs_2_s']:.1f} s with "
+            f"`n_jobs=2`: a ratio of **{timing['ratio']:.2f}**"
+            + ("" if same is None else "; the same numbers" if same else
+               "; **the numbers differed**") + ".")
+
+
+def parallel_section(runs: Iterable[dict]) -> list[str]:
+    """Sweeps timed with n_jobs=1 and n_jobs=2 (measured by run.py, or glued by the appendix)."""
+    for run in runs:
+        timing = run.get("parallel") or _find_glue(run, "bench_parallel")
+        if not timing:
+            continue
+        if "ratio" in timing:  # one sweep (the appendix's glue)
+            timing = {"logistic regression": timing}
+        return (["## Parallel sweep", "", "The same sweep run one at a time and two at a time "
+                 "(ratio above 1: two workers were faster):", ""]
+                + [_parallel_line(name, t) for name, t in timing.items() if t] + [""])
+    return []
+
+
 def render_report(header: list[str], runs: list[dict], budgets: dict, dataset: str) -> str:
     """The whole markdown report."""
     out = ["# Benchmark: what the book costs and what its methods achieve", "",
@@ -186,6 +214,7 @@ def render_report(header: list[str], runs: list[dict], budgets: dict, dataset: s
     out += header + [f"- dataset: {dataset}", ""]
     out += ["## Budgets", ""] + budget_table(runs, budgets) + [""]
     out += why_missed(runs, budgets)
+    out += parallel_section(runs)
     for run in runs:
         out += [f"## Cost per chapter, {run['profile']} profile", "",
                 f"Whole build from a cold cache: {run['cold']:.0f} s (notebook execution plus "

@@ -181,6 +181,19 @@ def run_profile(profile: str, dataset: str, keep: Path | None) -> dict:
     return {"profile": profile, "cold": cold, "warm": warm, "chapters": chapters}
 
 
+def measure_parallel(dataset: str) -> dict | None:
+    """Time the appendix's sweep with n_jobs=1 and n_jobs=2 (quick profile, cold model cache)."""
+    env = dict(os.environ, BOOK_PROFILE="quick", BOOK_DATASET=dataset,
+               BOOK_CACHE_DIR=tempfile.mkdtemp(prefix="bench-parallel-"))
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "parallel.py")], cwd=ROOT,
+                          env=env, capture_output=True, text=True)
+    shutil.rmtree(env["BOOK_CACHE_DIR"], ignore_errors=True)
+    if proc.returncode != 0:
+        print(f"[bench] parallel timing failed:\n{proc.stderr[-2000:]}", flush=True)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profiles", nargs="+", default=["quick", "full"], choices=["quick", "full"])
@@ -203,6 +216,15 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for profile in args.profiles:  # the report is rewritten after each profile: a cut-short run keeps it
         runs.append(run_profile(profile, args.dataset, args.runs))
+        if profile == "quick":
+            print("[bench] parallel: the sweep with n_jobs=1 and n_jobs=2 ...", flush=True)
+            runs[-1]["parallel"] = measure_parallel(args.dataset)
+            if args.runs is not None and runs[-1]["parallel"]:
+                stored = args.runs / "quick.json"
+                if stored.exists():
+                    saved = json.loads(stored.read_text())
+                    saved["parallel"] = runs[-1]["parallel"]
+                    stored.write_text(json.dumps(saved, indent=1, default=str))
         report = results.render_report(machine_header(), runs, budgets.BUDGETS, args.dataset)
         args.report.write_text(report)
     print(report)

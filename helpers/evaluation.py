@@ -168,22 +168,18 @@ class _Cell:
 
 
 def _limit_threads(n_threads: int) -> None:
-    """Limit this (worker) process's BLAS / OpenMP and TensorFlow thread pools to ``n_threads``.
+    """Limit this worker process's OpenMP and TensorFlow thread pools to ``n_threads``.
 
     Environment variables cover libraries loaded later (TensorFlow reads
     ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` when its runtime starts);
-    :mod:`threadpoolctl` and :mod:`tf.config.threading` cover those already loaded.
+    :mod:`tf.config.threading` covers a TensorFlow already loaded. (BLAS is limited per run,
+    in :func:`_run_cell`.)
     """
     import os
     import sys
 
-    from threadpoolctl import threadpool_limits
-
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                "TF_NUM_INTRAOP_THREADS"):
-        os.environ[var] = str(n_threads)
+    os.environ["OMP_NUM_THREADS"] = os.environ["TF_NUM_INTRAOP_THREADS"] = str(n_threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    threadpool_limits(limits=n_threads)
     if "tensorflow" in sys.modules:
         import tensorflow as tf
 
@@ -214,17 +210,25 @@ def _seed_everything(seed: int) -> None:
         keras.utils.set_random_seed(seed)
 
 
-def _run_cell(cell: _Cell, n_expected: int, caller_pid: int,
-              n_threads: int | None) -> dict[str, np.ndarray]:
-    """Run one cell (in the caller or in a worker), store it in the cache, return its arrays."""
+def _run_cell(cell: _Cell, n_expected: int, caller_pid: int, tf_threads: int | None,
+              blas_threads: int) -> dict[str, np.ndarray]:
+    """Run one cell (in the caller or in a worker), store it in the cache, return its arrays.
+
+    BLAS runs with ``blas_threads`` in every run, serial or parallel: a sum split over a
+    different number of threads is rounded differently, and the numbers of a sweep must not
+    depend on ``n_jobs``. TensorFlow's threads are limited in worker processes only.
+    """
     import os
 
-    if n_threads is not None and os.getpid() != caller_pid:  # a worker process, never the caller
-        _limit_threads(n_threads)
+    from threadpoolctl import threadpool_limits
+
+    if tf_threads is not None and os.getpid() != caller_pid:  # a worker process, never the caller
+        _limit_threads(tf_threads)
     _seed_everything(cell.task.random_state)
-    start = time.perf_counter()
-    pred = np.asarray(cell.method(cell.task))
-    seconds = time.perf_counter() - start
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        start = time.perf_counter()
+        pred = np.asarray(cell.method(cell.task))
+        seconds = time.perf_counter() - start
     if pred.shape != (n_expected,):
         raise ValueError(f"method {cell.method.name!r} returned {pred.shape} predictions; "
                          f"it must return one class per test image ({n_expected},).")
@@ -232,6 +236,12 @@ def _run_cell(cell: _Cell, n_expected: int, caller_pid: int,
     if cell.key is not None:  # stored by the worker, so an interrupted sweep resumes
         cache.store_arrays("evaluation-run", cell.key, out)
     return out
+
+
+def _say(cell: _Cell, out: Mapping[str, np.ndarray], acc: float, cached: bool) -> None:
+    flag = " (cached)" if cached else ""
+    print(f"{cell.method.name:>28s}  {cell.budget:>4d}/class  draw {cell.draw}  "
+          f"acc {acc:.3f}  {float(out['seconds']):6.1f} s{flag}", flush=True)
 
 
 def _show_progress(progress: bool | None, n_runs: int) -> bool:
@@ -282,12 +292,20 @@ def run_experiment(
         How many runs at once, through :class:`joblib.Parallel`. ``None`` lets
         :func:`joblib.parallel_config` decide (one at a time by default); inside
         ``joblib.parallel_config(backend="dask")`` the runs go to a
-        ``dask.distributed`` cluster. Every run seeds itself, so the numbers
-        are those of a serial run.
+        ``dask.distributed`` cluster. Every run seeds itself and runs BLAS on
+        ``threads_per_job`` threads (1 by default) wherever it runs, so the
+        scikit-learn and NumPy methods give the serial numbers exactly. Keras
+        methods give them exactly when each worker has as many TensorFlow
+        threads as the serial process (``threads_per_job=os.cpu_count()`` on
+        one machine); with fewer, TensorFlow sums in a different order and a
+        few predictions of a network can change.
     threads_per_job : int, optional
-        BLAS and TensorFlow threads in each worker process; by default the
-        machine's cores divided by the runs at once (so workers x threads <=
-        cores). Give it explicitly for a cluster of other machines.
+        TensorFlow threads in each worker process, by default the machine's
+        cores divided by the runs at once (so workers x threads <= cores); give
+        it explicitly on a cluster of other machines, or set it to the cores of
+        the machine for numbers identical to a serial run (see ``n_jobs``). BLAS (NumPy, SciPy,
+        scikit-learn) uses this many threads in every run, serial or parallel,
+        1 by default, so that the numbers do not depend on ``n_jobs``.
     progress : bool, optional
         A ``tqdm`` bar over the runs (written to stderr, which the HTML book
         drops). ``None``: shown when more than one run has to be computed.
@@ -343,9 +361,9 @@ def run_experiment(
     # 3. the rest, one after the other or through joblib's active backend (loky, dask, ...)
     if todo:
         workers = joblib.effective_n_jobs(n_jobs)
-        threads = threads_per_job or (max(1, (os.cpu_count() or 1) // workers) if workers > 1
-                                      else None)
-        args = (len(y_test), os.getpid(), threads)
+        tf_threads = threads_per_job or (max(1, (os.cpu_count() or 1) // workers) if workers > 1
+                                         else None)
+        args = (len(y_test), os.getpid(), tf_threads, threads_per_job or 1)
         if workers == 1:
             results = (_run_cell(cells[i], *args) for i in todo)
         else:
@@ -357,6 +375,8 @@ def run_experiment(
             results = tqdm(results, total=len(todo), desc="runs", unit="run", mininterval=1.0)
         for i, out in zip(todo, results):
             outs[i] = out
+            if verbose:
+                _say(cells[i], out, float(np.mean(out["pred"] == y_test)), cached=False)
 
     # 4. the table, in the cells' order whatever order the runs finished in
     fresh = set(todo)
@@ -369,10 +389,8 @@ def run_experiment(
                      "n_labels": cell.budget * n_labels_per_budget, "draw": cell.draw,
                      "accuracy": acc, "seconds": float(out["seconds"]), "cached": i not in fresh})
         predictions[(cell.method.name, cell.budget, cell.draw)] = pred
-        if verbose:
-            flag = " (cached)" if rows[-1]["cached"] else ""
-            print(f"{cell.method.name:>28s}  {cell.budget:>4d}/class  draw {cell.draw}  "
-                  f"acc {acc:.3f}  {rows[-1]['seconds']:6.1f} s{flag}")
+        if verbose and rows[-1]["cached"]:  # fresh runs were reported as they finished
+            _say(cell, out, acc, cached=True)
     columns = ["method", "labels_per_class", "n_labels", "draw", "accuracy", "seconds", "cached"]
     return ExperimentResult(MetricsTable(rows, columns), predictions)
 
@@ -785,11 +803,35 @@ def teacher_student(
                                       "graph": tag, "k": int(np.asarray(pool_neighbors).shape[1])})
 
 
+def _warm_start(net: Any, init: Any) -> None:
+    """Copy ``init``'s weights into ``net``, layer by layer by name, except the ``"head"``.
+
+    The head of a network pretrained on the pool predicts pseudo-classes (e.g. k-means ids)
+    whose order means nothing for the true classes, so ``net`` keeps its own, seeded head.
+    """
+    source = {layer.name: layer for layer in init.layers}
+    copied = 0
+    for layer in net.layers:
+        if layer.name == "head" or not layer.weights or layer.name not in source:
+            continue
+        weights = source[layer.name].get_weights()
+        if [w.shape for w in weights] != [tuple(w.shape) for w in layer.weights]:
+            raise ValueError(f"init's layer {layer.name!r} has weights of shapes "
+                             f"{[w.shape for w in weights]}, the student's "
+                             f"{[tuple(w.shape) for w in layer.weights]}; build init with the "
+                             "same filters and dense_units.")
+        layer.set_weights(weights)
+        copied += 1
+    if copied == 0:
+        raise ValueError("init shares no layer with the student; pass a network built by "
+                         "helpers.models.build_cnn with the same filters and dense_units.")
+
+
 def propagation_student(
     pool_neighbors: np.ndarray, *, rounds: int = 3, epochs_per_round: int = 4,
     alpha: float | str = "auto", round_alpha: float = 0.99, n_iter: int = 50, max_shift: int = 2,
     flip: bool = True, batch_size: int = 128, filters: Sequence[int] = (16, 32), dense_units: int = 64,
-    cache_params: Mapping[str, Any] | None = None,
+    init: Any = None, init_tag: str = "", cache_params: Mapping[str, Any] | None = None,
     name: str = "propagation <-> student CNN", tag: str = "",
 ) -> Method:
     """Chapter 5's best method: spread the labels over the pool's graph (the first teacher), then
@@ -802,13 +844,23 @@ def propagation_student(
     labeled images, so cross-validating on them is biased). ``flip`` mirrors training images
     (right for clothes, wrong for digits). With ``cache_params`` the student is cached per labeled
     draw, so chapter 5's run is reused by chapter 7.
+
+    ``init`` (optional) is a network of the same architecture already trained on the pool
+    without labels, e.g. chapter 4's network pretrained on k-means ids: every draw's student
+    then starts from its weights (a fresh head) instead of from random ones, so that fewer
+    rounds and epochs suffice. That pretraining does not depend on the labels and is paid once
+    for every draw and budget. ``init_tag`` names its weights in the cache key.
     """
     from . import self_training
     from . import semi_supervised as ssl
     from . import training
 
-    s = ssl.spreading_matrix(pool_neighbors)
+    s = ssl.spreading_matrix(pool_neighbors)  # label-independent: built once for every run
     k = int(np.asarray(pool_neighbors).shape[1])
+    if init is not None and not init_tag:
+        init_tag = cache.fingerprint(*init.get_weights())
+    student_key = None if cache_params is None else (
+        dict(cache_params) if init is None else {**dict(cache_params), "init": init_tag})
 
     def fit_predict(task: Task) -> np.ndarray:
         if len(pool_neighbors) != len(task.x_pool):
@@ -817,15 +869,19 @@ def propagation_student(
                                       n_classes=task.n_classes, alpha=_alpha(s, task, alpha),
                                       n_iter=n_iter)
         net = _small_cnn(task.n_classes, task.random_state, filters, dense_units)
+        if init is not None:
+            _warm_start(net, init)
         self_training.propagate_and_train(
             net, data.to_tensors(task.x_pool), task.labeled_idx, task.y_labeled,
             teacher.distributions, rounds=rounds, epochs_per_round=epochs_per_round,
             n_neighbors=k, alpha=round_alpha, max_shift=max_shift, flip=flip, batch_size=batch_size,
-            random_state=task.random_state, cache_params=cache_params)
+            random_state=task.random_state, cache_params=student_key)
         return training.predict_classes(net, data.to_tensors(task.x_test))
 
-    return Method(name, fit_predict, {"rounds": rounds, "epochs_per_round": epochs_per_round,
-                                      "alpha": alpha, "round_alpha": round_alpha, "n_iter": n_iter,
-                                      "max_shift": max_shift, "flip": flip, "batch_size": batch_size,
-                                      "filters": list(filters), "dense_units": dense_units,
-                                      "graph": tag, "k": k})
+    params = {"rounds": rounds, "epochs_per_round": epochs_per_round, "alpha": alpha,
+              "round_alpha": round_alpha, "n_iter": n_iter, "max_shift": max_shift, "flip": flip,
+              "batch_size": batch_size, "filters": list(filters), "dense_units": dense_units,
+              "graph": tag, "k": k}
+    if init is not None:  # keys of runs without a warm start stay as they were
+        params["init"] = init_tag
+    return Method(name, fit_predict, params)

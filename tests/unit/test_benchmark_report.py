@@ -72,3 +72,31 @@ def test_missed_budgets_are_explained():
     text = "\n".join(results.why_missed([full], budgets.BUDGETS))
     assert "1600 s > 1200 s" in text and "07_evaluation (900 s)" in text
     assert results.why_missed([make_run("full", [10], cold=100)], budgets.BUDGETS) == []
+
+
+def test_one_draw_has_no_spread_in_the_report():
+    rows = [{"method": "cnn", "labels_per_class": 10, "n_labels": 100, "accuracy_mean": 0.689,
+             "accuracy_std": 0.0, "seconds_mean": 7.0, "n_draws": 1}]
+    run = make_run("quick", [1.0])
+    run["chapters"][0]["glue"] = {"bench_results": rows}
+    text = "\n".join(results.results_section(run))
+    assert "| cnn | 68.9 (7 s) |" in text and "±" not in text and "one label draw" in text
+
+
+def test_parallel_ratio_is_reported():
+    run = make_run("quick", [1.0])
+    assert results.parallel_section([run]) == []
+    run["parallel"] = {"CNN": {"n_jobs_1_s": 30.0, "n_jobs_2_s": 20.0, "ratio": 1.5, "runs": 4,
+                               "same_numbers": True},
+                       "logistic regression": {"n_jobs_1_s": 3.0, "n_jobs_2_s": 6.0, "ratio": 0.5,
+                                               "runs": 8, "same_numbers": False}}
+    text = "\n".join(results.parallel_section([run]))
+    assert "- CNN (4 runs" in text and "30.0 s with `n_jobs=1`" in text and "**1.50**" in text
+    assert "the same numbers" in text and "**0.50**" in text and "**the numbers differed**" in text
+    # the appendix's glued timing is used when run.py did not measure one
+    glued_run = make_run("quick", [1.0])
+    glued_run["chapters"][0]["glue"] = {"bench_parallel": {"n_jobs_1_s": 10.0, "n_jobs_2_s": 10.0,
+                                                           "ratio": 1.0, "runs": 8}}
+    assert "**1.00**" in "\n".join(results.parallel_section([glued_run]))
+    full = "\n".join(results.render_report(["- date: now"], [run], budgets.BUDGETS, "x").splitlines())
+    assert "## Parallel sweep" in full

@@ -90,6 +90,32 @@ def test_runs_are_cached(tmp_path, monkeypatch, digits):
     np.testing.assert_array_equal(first.table.column("accuracy"), again.table.column("accuracy"))
 
 
+def test_warm_start_copies_every_layer_but_the_head():
+    import keras
+
+    from helpers import models
+
+    keras.utils.set_random_seed(0)
+    source = models.build_cnn((28, 28, 1), 10, filters=(4, 8), dense_units=16)
+    keras.utils.set_random_seed(1)
+    student = models.build_cnn((28, 28, 1), 10, filters=(4, 8), dense_units=16)
+    head = [w.copy() for w in student.get_layer("head").get_weights()]
+    evaluation._warm_start(student, source)
+    for name in ("conv_1", "conv_2", "features"):
+        for a, b in zip(student.get_layer(name).get_weights(), source.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(a, b)
+    for a, b in zip(student.get_layer("head").get_weights(), head):
+        np.testing.assert_array_equal(a, b)  # the head stays the student's own
+    wider = models.build_cnn((28, 28, 1), 10, filters=(8, 8), dense_units=16)
+    with pytest.raises(ValueError, match="same filters"):
+        evaluation._warm_start(wider, source)
+    # the warm start is part of the method's identity (its cache key)
+    neighbors = np.tile(np.arange(5), (20, 1))
+    cold = evaluation.propagation_student(neighbors, tag="g").params
+    warm = evaluation.propagation_student(neighbors, init=source, tag="g").params
+    assert "init" not in cold and warm["init"] and {k: warm[k] for k in cold} == cold
+
+
 def test_bad_input(digits):
     xp, yp, xt, yt = digits
     run = evaluation.run_experiment

@@ -78,7 +78,11 @@ def test_keras_methods_give_the_serial_results_in_worker_processes(digits):
                                                   dense_units=16),
                "fine-tuned": evaluation.fine_tuned_network(pretrained, epochs=2, patience=2,
                                                            tag="tiny")}
-    kwargs = dict(budgets=(3,), n_draws=1, cache_params=None, verbose=False, progress=False)
+    # as many TensorFlow (and BLAS) threads per run as the serial process: the same sums
+    import os
+
+    kwargs = dict(budgets=(3,), n_draws=1, cache_params=None, verbose=False, progress=False,
+                  threads_per_job=os.cpu_count())
     serial = evaluation.run_experiment(methods, xp, yp, xt, yt, n_jobs=1, **kwargs)
     parallel = evaluation.run_experiment(methods, xp, yp, xt, yt, n_jobs=2, **kwargs)
     assert as_tuples(parallel) == as_tuples(serial)
@@ -99,7 +103,8 @@ def report_threads(task):
 
     from threadpoolctl import threadpool_info
 
-    blas = max((p["num_threads"] for p in threadpool_info()), default=1)
+    blas = max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"),
+               default=1)
     tf = int(os.environ.get("TF_NUM_INTRAOP_THREADS", "0"))
     pred = np.zeros(len(task.x_test), dtype=int)
     pred[0], pred[1] = blas, tf
@@ -170,3 +175,18 @@ def test_bad_parallel_arguments(digits, bad, message):
         evaluation.run_experiment({"m": lambda t: np.zeros(len(t.x_test), dtype=int)}, xp, yp, xt,
                                   yt, budgets=(1,), n_draws=1, cache_params=None, verbose=False,
                                   **bad)
+
+
+def test_serial_runs_use_one_blas_thread_and_give_it_back(digits):
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    xp, yp, xt, yt = digits
+    result = evaluation.run_experiment({"threads": report_threads}, xp, yp, xt, yt, budgets=(1,),
+                                       n_draws=1, cache_params=None, n_jobs=1, verbose=False)
+    if before:  # a BLAS is loaded: the run saw one thread, the caller keeps its own
+        assert result.predictions[("threads", 1, 0)][0] == 1
+    assert blas_threads() == before
