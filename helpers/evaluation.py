@@ -868,7 +868,8 @@ def propagation_student(
         teacher = ssl.spread_on_graph(s, task.labeled_idx, task.y_labeled,
                                       n_classes=task.n_classes, alpha=_alpha(s, task, alpha),
                                       n_iter=n_iter)
-        net = _small_cnn(task.n_classes, task.random_state, filters, dense_units)
+        net = _small_cnn(task.n_classes, task.random_state, filters, dense_units,
+                         input_shape=network_input_shape(task.x_pool))
         if init is not None:
             _warm_start(net, init)
         self_training.propagate_and_train(
