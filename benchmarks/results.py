@@ -73,9 +73,9 @@ COST_DRIVERS = {
                    "experiment and two pretrainings on the pool",
     "05_unlabeled_data_pays_off": "fitting and encoding the k-means patch features, the kNN graph, "
                                   "two student networks (one trained for three rounds)",
-    "07_evaluation": "six methods x label budgets x draws, each a training run; the propagation <-> "
-                     "student method trains a CNN on the whole pool for three rounds in every run "
-                     "and dominates",
+    "07_evaluation": "every method x label budgets x draws, each a training run; the propagation "
+                     "<-> student method trains a CNN on the whole pool for three rounds in every "
+                     "run and dominates",
 }
 
 

@@ -101,6 +101,9 @@ def test_the_decision_guide_follows_the_sweep(ch07, acc):
     rest = [m for m in ranking if m != first]
     assert [second, third] == rest[:2]
     assert abs(ch07["guide_first_acc"] - mean_over_budgets[first]) < 1e-6
+    for b in budgets(acc):  # "the best at each budget was: with 1 label per class, *X* (...)"
+        best = max(methods, key=lambda m: acc[(m, b)])
+        assert f"per class, *{best}* (" in ch07["guide_best_per_budget"]
 
 
 def test_cheaper_student_words_match_their_numbers(ch07):
