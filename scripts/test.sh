@@ -17,7 +17,7 @@ say "2/3 every chapter executed in the quick profile (nbval)"
 # so the strict build renders them instead of executing every chapter a second time.
 export BOOK_NBVAL_CACHE="$PWD/_build/quick/_build/.jupyter_cache"
 python -m pytest --nbval-lax --nbval-current-env -q -p no:cacheprovider -p tests.nbval_cache \
-  notebooks $(ls book/*.ipynb 2>/dev/null)
+  notebooks $(ls book/*.ipynb book/worksheets/*.ipynb 2>/dev/null)
 
 say "2b/3 the chapters on other images: BOOK_DATASET=digits, and a generated colour folder"
 # Not fed to the book's cache: these runs only check that the chapters run on other images (issues
