@@ -54,11 +54,7 @@ def _check_share(share: float, name: str = "share") -> float:
 
 
 def _check_images(images: np.ndarray, name: str = "images") -> np.ndarray:
-    images = check_images(images, name)
-    if images.ndim != 3:
-        raise ValueError(f"{name} must be grey images of shape (n, h, w), got shape {images.shape}. "
-                         "Drop a channel axis of size 1 with images[..., 0].")
-    return images
+    return check_images(images, name)  # (n, h, w) or (n, h, w, channels)
 
 
 def _check_labels(y: np.ndarray, name: str = "y") -> np.ndarray:
@@ -86,8 +82,9 @@ def mask_pixels(
 
     Parameters
     ----------
-    images : array of shape (n, h, w)
-        The images (any dtype; ``uint8`` stays ``uint8``).
+    images : array of shape (n, h, w) or (n, h, w, channels)
+        The images (any dtype; ``uint8`` stays ``uint8``). A hidden pixel of a
+        colour image loses all its channels.
     share : float in [0, 1]
         Fraction of each image's pixels to hide. ``"block"`` hides one square
         of side ``round(sqrt(share) * min(h, w))`` pixels, so the share is
@@ -105,8 +102,8 @@ def mask_pixels(
     -------
     masked : array like ``images``
         A copy with the hidden pixels set to ``fill``.
-    mask : bool array of shape (n, h, w)
-        ``True`` where a pixel is hidden.
+    mask : bool array of the images' shape
+        ``True`` where a pixel is hidden (in every channel of a colour pixel).
 
     Examples
     --------
@@ -120,7 +117,7 @@ def mask_pixels(
     if kind not in MASK_KINDS:
         raise ValueError(f"kind must be one of {MASK_KINDS}, got {kind!r}.")
     rng = np.random.default_rng(random_state)
-    n, h, w = images.shape
+    n, h, w = images.shape[:3]
     mask = np.zeros((n, h, w), dtype=bool)
     if kind == "random":
         k = int(round(share * h * w))
@@ -139,6 +136,8 @@ def mask_pixels(
             rows = tops[:, None] + np.arange(side)[None, :]
             cols = lefts[:, None] + np.arange(side)[None, :]
             mask[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]] = True
+    # every channel of a hidden pixel: the mask takes the images' shape (a copy, writable)
+    mask = np.broadcast_to(mask.reshape(n, h, w, *[1] * (images.ndim - 3)), images.shape).copy()
     masked = images.copy()
     masked[mask] = fill
     return masked, mask
@@ -156,9 +155,9 @@ def impute(
 
     Parameters
     ----------
-    images : array of shape (n, h, w)
+    images : array of shape (n, h, w) or (n, h, w, channels)
         Images whose hidden pixels hold any value (they are ignored).
-    mask : bool array of shape (n, h, w)
+    mask : bool array of the images' shape
         ``True`` where a pixel is hidden (as returned by :func:`mask_pixels`).
     strategy : {"zero", "mean", "knn"}
         ``"zero"``: hidden pixels become 0 (black), the naive choice.
@@ -177,7 +176,7 @@ def impute(
 
     Returns
     -------
-    float32 array of shape (n, h, w)
+    float32 array of the images' shape
         The filled images, on the same scale as ``images``.
     """
     images = _check_images(images)
@@ -205,11 +204,10 @@ def impute(
         from sklearn.impute import KNNImputer
 
         check_int(n_neighbors, "n_neighbors", minimum=1)
-        n, h, w = images.shape
-        target = np.where(mask, np.nan, filled).reshape(n, h * w)
+        target = np.where(mask, np.nan, filled).reshape(len(images), -1)
         ref = np.where(ref_mask, np.nan, ref_images.astype(np.float32)).reshape(len(ref_images), -1)
         imputer = KNNImputer(n_neighbors=n_neighbors, keep_empty_features=True).fit(ref)
-        filled = imputer.transform(target).astype(np.float32).reshape(n, h, w)
+        filled = imputer.transform(target).astype(np.float32).reshape(images.shape)
     return filled
 
 
@@ -225,7 +223,7 @@ def mask_augment(
 
     Returns
     -------
-    augmented : array of shape (n * (copies + 1), h, w)
+    augmented : array of shape (n * (copies + 1), h, w[, channels])
         The originals first, then the masked copies (hidden pixels set to 0).
     source : int array
         For each augmented image, the row of ``images`` it came from, so that
@@ -529,7 +527,7 @@ def missing_data_sweep(
 
     Parameters
     ----------
-    x_pool, x_test : arrays of shape (n, h, w)
+    x_pool, x_test : arrays of shape (n, h, w) or (n, h, w, channels)
     evaluate : callable ``(pool_images, test_images) -> dict of scores``
         Receives float32 images on the scale of the inputs.
     shares : iterable of float in [0, 1]

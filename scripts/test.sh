@@ -51,7 +51,7 @@ run_chapters_on digits "$DIGITS_KNOWN_FAILING" notebooks/[0-9][0-9]_*.ipynb
 python -m helpers.data demo-folder --to _build/other-images/colour --colour class \
   --labeled-per-class 120 --unlabeled 0 --size 32
 BOOK_IMAGE_SIZE=32 run_chapters_on "folder:$PWD/_build/other-images/colour" "$COLOUR_KNOWN_FAILING" \
-  notebooks/01_*.ipynb notebooks/05_*.ipynb notebooks/07_*.ipynb
+  notebooks/[0-9][0-9]_*.ipynb
 [ "$other_failures" = 0 ] || { say "a chapter failed on other images (see above)"; exit 1; }
 
 say "3/3 strict book build in the quick profile, then the built pages (in Chromium, offline)"

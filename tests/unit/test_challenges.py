@@ -305,7 +305,27 @@ def test_per_class_recall_mean_is_balanced_accuracy():
 
 
 def test_check_images_messages(images):
-    with pytest.raises(ValueError, match=r"\(n, h, w\)"):
-        ch.mask_pixels(images[..., None], 0.2)
+    with pytest.raises(ValueError, match=r"\(n, height, width, channels\)"):
+        ch.mask_pixels(images[..., None, None], 0.2)
     with pytest.raises(TypeError, match="numbers"):
         ch.mask_pixels(np.array([[["a"]]]), 0.2)
+
+
+@pytest.mark.parametrize("kind", ["random", "block"])
+def test_colour_images_lose_every_channel_of_a_hidden_pixel(images, kind):
+    colour = np.stack([images, images // 2, 255 - images], axis=-1)
+    masked, mask = ch.mask_pixels(colour, 0.3, kind=kind, random_state=3)
+    _, grey_mask = ch.mask_pixels(images, 0.3, kind=kind, random_state=3)
+    assert mask.shape == colour.shape and masked.dtype == colour.dtype
+    assert (mask == grey_mask[..., None]).all()  # the same pixels as a grey image, in all channels
+    assert (masked[mask] == 0).all() and (masked[~mask] == colour[~mask]).all()
+    for strategy in ("zero", "mean", "knn"):
+        filled = ch.impute(masked, mask, strategy=strategy)
+        assert filled.shape == colour.shape and (filled[~mask] == colour[~mask]).all()
+    # the mean fill is per position and channel, as for grey images channel by channel
+    filled = ch.impute(masked, mask, strategy="mean")
+    for c in range(3):
+        expected = ch.impute(masked[..., c], mask[..., c], strategy="mean")
+        np.testing.assert_allclose(filled[..., c], expected)
+    augmented, source = ch.mask_augment(colour, 2, 0.2, random_state=0)
+    assert augmented.shape == (3 * len(colour), *colour.shape[1:]) and (source < len(colour)).all()
