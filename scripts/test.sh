@@ -10,14 +10,25 @@ unset MPLBACKEND
 start=$(date +%s)
 
 say "1/3 unit tests (helpers, notebooks' hygiene, book tooling)"
-MPLBACKEND=Agg python -m pytest tests/unit -q -p no:cacheprovider
+MPLBACKEND=Agg python -m pytest tests/unit -q -p no:cacheprovider --durations=5
 
 say "2/3 every chapter executed in the quick profile (nbval)"
 # tests/nbval_cache.py hands the executed notebooks to the build's jupyter-cache (step 3),
 # so the strict build renders them instead of executing every chapter a second time.
 export BOOK_NBVAL_CACHE="$PWD/_build/quick/_build/.jupyter_cache"
 python -m pytest --nbval-lax --nbval-current-env -q -p no:cacheprovider -p tests.nbval_cache \
+  --durations=10 --durations-min=10 \
   notebooks $(ls book/*.ipynb book/worksheets/*.ipynb 2>/dev/null)
+
+# Each page's execution time in step 2, from the cache records (the book's "about a minute" per chapter)
+python - "$BOOK_NBVAL_CACHE" <<'PY' || true
+import sys
+from pathlib import Path
+from jupyter_cache import get_cache
+records = sorted(get_cache(sys.argv[1]).list_cache_records(), key=lambda r: r.uri)
+for r in records:
+    print(f"  {r.data.get('execution_seconds', float('nan')):6.1f} s  {Path(r.uri).relative_to(Path.cwd())}")
+PY
 
 say "2b/3 the chapters on other images: BOOK_DATASET=digits, and a generated colour folder"
 # Not fed to the book's cache: these runs only check that the chapters run on other images (issues
