@@ -73,6 +73,8 @@ COST_DRIVERS = {
                    "experiment and two pretrainings on the pool",
     "05_unlabeled_data_pays_off": "fitting and encoding the k-means patch features, the kNN graph, "
                                   "two student networks (one trained for three rounds)",
+    "06_self_supervised": "SimCLR pretraining on the whole pool (paid once per pool, then cached), "
+                          "fine-tuning and consistency training of the encoder",
     "07_evaluation": "every method x label budgets x draws, each a training run; the propagation "
                      "<-> student method trains a CNN on the whole pool for three rounds in every "
                      "run and dominates",
@@ -122,6 +124,10 @@ def budget_table(runs: Iterable[dict], budgets: dict) -> list[str]:
                         f"{_verdict(run['cold'], budgets['full_cold_s'])} |")
             rows.append(f"| full: rebuild, warm | {budgets['full_warm_s']} s | {run['warm']:.0f} s | "
                         f"{_verdict(run['warm'], budgets['full_warm_s'])} |")
+            if "full_chapter_s" in budgets and run["chapters"]:
+                worst = max(run["chapters"], key=lambda ch: ch["seconds"])
+                rows.append(f"| full: slowest page ({worst['notebook']}) | {budgets['full_chapter_s']} s | "
+                            f"{worst['seconds']:.0f} s | {_verdict(worst['seconds'], budgets['full_chapter_s'])} |")
     return rows
 
 
@@ -219,7 +225,10 @@ def render_report(header: list[str], runs: list[dict], budgets: dict, dataset: s
         out += [f"## Cost per chapter, {run['profile']} profile", "",
                 f"Whole build from a cold cache: {run['cold']:.0f} s (notebook execution plus "
                 f"Sphinx); rebuild with a warm cache: {run['warm']:.0f} s.", ""]
-        budget = budgets["quick_chapter_s"] if run["profile"] == "quick" else None
+        if run.get("note"):  # how this run was measured, when not by run.py's own two builds
+            out += [run["note"], ""]
+        budget = budgets["quick_chapter_s"] if run["profile"] == "quick" else budgets.get(
+            "full_chapter_s")
         out += cost_table(run, budget) + [""]
         out += results_section(run)
     return "\n".join(out) + "\n"

@@ -11,6 +11,14 @@ Usage::
 
     python benchmarks/run.py                       # quick and full profiles
     python benchmarks/run.py --profiles quick      # only the quick profile
+    python benchmarks/run.py --profiles full --from-build . --cold 7000 --warm 20 \
+        --seconds 07_evaluation=3600 --note "..."  # record a build made by other means
+
+``--from-build`` reads an existing build's jupyter-cache instead of building: for a
+full-profile book built another way (``make book`` on a cold cache, with chapters
+executed first on their own). The whole-build times and any per-page seconds the
+records cannot know (a page executed first outside the build) are given on the
+command line, and ``--note`` says how they were measured; the report prints it.
 """
 
 from __future__ import annotations
@@ -194,6 +202,30 @@ def measure_parallel(dataset: str) -> dict | None:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def record_build(out: Path, cold: float, warm: float, seconds: list[str], note: str) -> dict:
+    """A run's record from a build already made in ``out`` (see ``--from-build``).
+
+    ``seconds`` holds ``PAGE=S`` items that replace a page's seconds from the
+    cache records (for a page executed cold on its own before the build, whose
+    record only knows the quick re-execution from the warm model cache).
+    """
+    chapters = chapter_records(Path(out))
+    if not chapters:
+        raise SystemExit(f"no executed pages in {Path(out) / '_build' / '.jupyter_cache'}: "
+                         "build the book there first (make book).")
+    by_name = {c["notebook"]: c for c in chapters}
+    for item in seconds:
+        name, _, value = item.partition("=")
+        if name not in by_name:
+            raise SystemExit(f"--seconds {item!r}: no page {name!r} in the build; "
+                             f"pages: {', '.join(sorted(by_name))}")
+        try:
+            by_name[name]["seconds"] = float(value)
+        except ValueError:
+            raise SystemExit(f"--seconds {item!r}: give PAGE=SECONDS, e.g. 07_evaluation=3600") from None
+    return {"cold": float(cold), "warm": float(warm), "chapters": chapters, "note": note}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profiles", nargs="+", default=["quick", "full"], choices=["quick", "full"])
@@ -203,7 +235,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="where raw JSON of each run is kept (git-ignored)")
     parser.add_argument("--from-runs", action="store_true",
                         help="re-render the report from the JSON kept in --runs, without building")
+    parser.add_argument("--from-build", type=Path, metavar="DIR",
+                        help="record the build already in DIR (its _build/.jupyter_cache) as the "
+                             "run of the one profile given, keep it in --runs, and re-render the "
+                             "report from every run kept there")
+    parser.add_argument("--cold", type=float, help="with --from-build: the cold build's seconds")
+    parser.add_argument("--warm", type=float, help="with --from-build: the warm rebuild's seconds")
+    parser.add_argument("--seconds", nargs="*", default=[], metavar="PAGE=S",
+                        help="with --from-build: a page's cold seconds measured outside the build")
+    parser.add_argument("--note", default="", help="with --from-build: how the run was measured")
     args = parser.parse_args(argv)
+    if args.from_build is not None:
+        if len(args.profiles) != 1 or args.cold is None or args.warm is None:
+            parser.error("--from-build needs exactly one --profiles and both --cold and --warm")
+        stored = record_build(args.from_build, args.cold, args.warm, args.seconds, args.note)
+        args.runs.mkdir(parents=True, exist_ok=True)
+        (args.runs / f"{args.profiles[0]}.json").write_text(json.dumps(stored, indent=1, default=str))
+        args.profiles = [p for p in ("quick", "full") if (args.runs / f"{p}.json").exists()]
+        args.from_runs = True
     if args.from_runs:
         runs = []
         for profile in args.profiles:

@@ -100,3 +100,41 @@ def test_parallel_ratio_is_reported():
     assert "**1.00**" in "\n".join(results.parallel_section([glued_run]))
     full = "\n".join(results.render_report(["- date: now"], [run], budgets.BUDGETS, "x").splitlines())
     assert "## Parallel sweep" in full
+
+
+def test_full_pages_are_held_to_a_third_of_the_whole():
+    full = make_run("full", [500, 300], cold=900, warm=3)
+    full["chapters"][0]["notebook"] = "07_evaluation"
+    rows = "\n".join(results.budget_table([full], budgets.BUDGETS))
+    assert budgets.BUDGETS["full_chapter_s"] == budgets.BUDGETS["full_cold_s"] // 3
+    assert "| full: slowest page (07_evaluation) | 400 s | 500 s | **missed** by 100 s |" in rows
+    text = results.render_report(["- date: now"], [full], budgets.BUDGETS, "x")
+    assert "| 07_evaluation | 500.0 | 500 | **missed** by 100 s (≤ 400 s) |" in text
+    assert "| 01_x | 300.0 | 500 | met (≤ 400 s) |" in text
+
+
+def test_a_recorded_build_says_how_it_was_measured(monkeypatch):
+    import run as bench_run
+
+    pages = [{"notebook": "06_self_supervised", "uri": "a", "seconds": 40.0, "glue": {}},
+             {"notebook": "07_evaluation", "uri": "b", "seconds": 30.0, "glue": {}}]
+    monkeypatch.setattr(bench_run, "chapter_records", lambda out: [dict(p) for p in pages])
+    stored = bench_run.record_build(Path("."), 5000, 20, ["07_evaluation=3600"], "ran 07 first")
+    assert [c["seconds"] for c in stored["chapters"]] == [40.0, 3600.0]
+    assert stored["cold"] == 5000 and stored["warm"] == 20
+    text = results.render_report(["- date: now"], [{"profile": "full", **stored}], budgets.BUDGETS, "x")
+    assert "ran 07 first" in text and "| 07_evaluation | 3600.0 | – |" in text
+    for bad, says in ((["08_x=5"], "no page '08_x'"), (["07_evaluation=soon"], "PAGE=SECONDS")):
+        try:
+            bench_run.record_build(Path("."), 1, 1, bad, "")
+        except SystemExit as err:
+            assert says in str(err)
+        else:
+            raise AssertionError(f"{bad} was accepted")
+    monkeypatch.setattr(bench_run, "chapter_records", lambda out: [])
+    try:
+        bench_run.record_build(Path("/nowhere"), 1, 1, [], "")
+    except SystemExit as err:
+        assert "make book" in str(err)
+    else:
+        raise AssertionError("an empty build was accepted")
