@@ -49,3 +49,27 @@ def test_direction_words_match_the_numbers(ch06):
     assert ch06["monitor_word"] == ("rose" if ch06["monitor_end"] > ch06["monitor_start"]
                                     else "did not rise")
     assert ch06["purity_word"] == ("purer" if ch06["purity"] > ch06["purity0"] else "no purer")
+
+
+def test_the_trend_words_match_the_measured_lengths(ch06):
+    # "the probe {rose with every longer schedule | rose overall ... | did not rise ...}: from a to b"
+    lengths = ch06["trend_epochs"]
+    assert lengths == sorted(lengths) and len(lengths) >= 2 and lengths[-1] == ch06["ssl_epochs"]
+    assert ch06["trend_lengths"].endswith(f" and {lengths[-1]}")
+    assert ch06["trend_first_epochs"] == lengths[0] and ch06["trend_last_epochs"] == lengths[-1]
+    assert ch06["trend_step_from"] == lengths[-2]
+    for key in ("probe10", "probe_more", "acc"):
+        first, last, shape = (ch06[f"trend_first_{key}"], ch06[f"trend_last_{key}"],
+                              ch06[f"trend_{key}_shape"])
+        if last <= first:
+            assert shape.startswith("did not rise"), key
+        else:
+            assert shape.startswith("rose"), key
+        if len(lengths) == 2:  # one step: no "with every longer schedule"
+            assert shape in ("rose", "did not rise"), key
+    # the longest schedule is the pretraining the chapter uses: the same probe and clustering
+    assert ch06["trend_last_probe10"] == pytest.approx(ch06["acc_probe"])
+    assert ch06["trend_last_acc"] == pytest.approx(ch06["acc_cluster"])
+    gap = ch06["goal10"] - ch06["trend_last_probe10"]
+    assert ch06["trend_goal_text"] == (f"is still {gap:.1f} points above the longest schedule's probe"
+                                       if gap > 0 else "is met by the longest schedule's probe")
