@@ -245,8 +245,8 @@ def _say(cell: _Cell, out: Mapping[str, np.ndarray], acc: float, cached: bool) -
 
 
 def _show_progress(progress: bool | None, n_runs: int) -> bool:
-    if progress is None:  # a bar when there is something to wait for
-        return n_runs > 1
+    if progress is None:  # a bar whenever a run has to be computed (even one can take minutes)
+        return n_runs > 0
     return bool(progress)
 
 
@@ -308,7 +308,7 @@ def run_experiment(
         1 by default, so that the numbers do not depend on ``n_jobs``.
     progress : bool, optional
         A ``tqdm`` bar over the runs (written to stderr, which the HTML book
-        drops). ``None``: shown when more than one run has to be computed.
+        drops). ``None``: shown whenever a run has to be computed.
     verbose : bool
         One line per run.
 

@@ -146,7 +146,10 @@ def train_autoencoder(
 
     def train(model: Any) -> None:
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
-        model.fit(arr, arr, epochs=int(epochs), batch_size=int(batch_size), shuffle=True, verbose=0)
+        from .training import ProgressBar  # on standard error: JupyterLab shows it, the HTML book not
+
+        model.fit(arr, arr, epochs=int(epochs), batch_size=int(batch_size), shuffle=True, verbose=0,
+                  callbacks=[ProgressBar("autoencoder")])
 
     start = time.perf_counter()
     cached = cache.cached_weights("autoencoder", params, autoencoder, train, verbose=verbose)

@@ -531,7 +531,11 @@ def pretrain_simclr(
         ds = (tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=int(random_state))
               .batch(batch_size, drop_remainder=True).prefetch(2))
         start = time.perf_counter()
-        hist = model.fit(ds, epochs=epochs, verbose=verbose, shuffle=False, callbacks=[mon] if mon else [])
+        from .training import ProgressBar  # on standard error: JupyterLab shows it, the HTML book not
+
+        bar = [] if verbose else [ProgressBar("SimCLR pretraining")]  # verbose: Keras' own bar
+        hist = model.fit(ds, epochs=epochs, verbose=verbose, shuffle=False,
+                         callbacks=([mon] if mon else []) + bar)
         record["seconds"] = time.perf_counter() - start
         record["loss"] = np.asarray(hist.history["loss"], dtype=np.float64)
 

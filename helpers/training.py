@@ -39,6 +39,7 @@ from . import cache, models
 
 __all__ = [
     "EpochProgress",
+    "ProgressBar",
     "evaluate_accuracy",
     "fine_tune",
     "fit_classifier",
@@ -107,6 +108,63 @@ def _check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
 
 
 # -------------------------------------------------------------------------- pieces
+
+
+class ProgressBar(keras.callbacks.Callback):
+    """A text progress bar over a training's optimiser steps, written to standard error.
+
+    JupyterLab shows it under the running cell, so a reader who waits minutes for a
+    pretraining sees it move. The HTML book drops standard error
+    (``stderr_output: remove`` in ``_config.yml``), so the published pages show none
+    of it; Keras' own bars (``verbose=1``) print to standard output and would.
+    It only reads the step count and the epoch's loss: the weights are the same
+    with or without it.
+
+    Parameters
+    ----------
+    desc : str
+        What is training, shown before the bar.
+    mininterval : float
+        Seconds between redraws.
+
+    Examples
+    --------
+    >>> bar = ProgressBar("autoencoder")  # model.fit(..., callbacks=[bar])
+    """
+
+    def __init__(self, desc: str = "training", *, mininterval: float = 1.0) -> None:
+        super().__init__()
+        if not isinstance(desc, str):
+            raise ValueError(f"desc must be a string, got {desc!r}.")
+        if isinstance(mininterval, bool) or not isinstance(mininterval, (int, float)) or mininterval < 0:
+            raise ValueError(f"mininterval must be a number >= 0, got {mininterval!r}.")
+        self.desc, self.mininterval = desc, float(mininterval)
+        self.bar: Any = None
+
+    def on_train_begin(self, logs: Mapping[str, float] | None = None) -> None:
+        import sys
+
+        from tqdm.std import tqdm  # plain text: the notebook widget would reach the HTML
+
+        epochs, steps = self.params.get("epochs"), self.params.get("steps")
+        total = int(epochs) * int(steps) if epochs and steps else None
+        self.bar = tqdm(total=total, desc=self.desc, unit="step", file=sys.stderr,
+                        mininterval=self.mininterval, dynamic_ncols=False, ncols=90)
+
+    def on_train_batch_end(self, batch: int, logs: Mapping[str, float] | None = None) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
+        if self.bar is not None and logs and "loss" in logs:
+            self.bar.set_postfix_str(f"epoch {epoch + 1}, loss {float(logs['loss']):.3f}",
+                                     refresh=False)
+
+    def on_train_end(self, logs: Mapping[str, float] | None = None) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
 
 
 class EpochProgress(keras.callbacks.Callback):
@@ -223,6 +281,7 @@ def fit_classifier(
     verbose: int = 1,
     progress_every: int = 5,
     label: str = "",
+    progress_bar: str | None = None,
 ) -> keras.callbacks.History:
     """Compile ``model`` (Adam, sparse categorical cross-entropy) and train it on ``(x, y)``.
 
@@ -274,6 +333,9 @@ def fit_classifier(
         ``0`` silent, ``1`` one line every ``progress_every`` epochs.
     label : str
         Prefix for the progress lines.
+    progress_bar : str, optional
+        Show a :class:`ProgressBar` on standard error with this description (for
+        long trainings; the HTML book does not show it).
 
     Returns
     -------
@@ -308,6 +370,8 @@ def fit_classifier(
             restore_best_weights=True))
     if verbose:
         callbacks.append(EpochProgress(progress_every, label))
+    if progress_bar is not None:
+        callbacks.append(ProgressBar(progress_bar))
     if min_steps_per_epoch is not None:
         x_fit, y_fit = repeat_to_steps(x_fit, y_fit, batch_size, min_steps_per_epoch)
     return model.fit(x_fit, y_fit, epochs=epochs, batch_size=batch_size, shuffle=True,
@@ -398,7 +462,8 @@ def pretrain_on_pseudo_labels(
         return fit_classifier(net, x_pool, pseudo_labels, epochs=epochs, batch_size=batch_size,
                               learning_rate=learning_rate, validation_fraction=0.0,
                               patience=None, random_state=random_state, verbose=verbose,
-                              progress_every=progress_every, label="pretrain")
+                              progress_every=progress_every, label="pretrain",
+                              progress_bar="pretraining on pseudo-labels")
 
     if cache_params is None:
         return train(model)

@@ -252,3 +252,28 @@ def test_fine_tune_depends_only_on_its_random_state():
         runs.append(net.get_weights())
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
+
+
+def test_progress_bar_counts_steps_on_stderr_and_changes_no_weight(capsys):
+    x, y = blobs(n=64)
+    weights = []
+    for bar in (None, "demo training"):
+        net = small_mlp(seed=2)
+        training.fit_classifier(net, x, y, epochs=3, batch_size=16, validation_fraction=0.0,
+                                patience=None, random_state=4, verbose=0, progress_bar=bar)
+        weights.append(net.get_layer("head").get_weights()[0])
+    np.testing.assert_array_equal(weights[0], weights[1])
+    out = capsys.readouterr()
+    assert "demo training" in out.err and "12/12" in out.err  # 3 epochs x 4 steps of 16
+    assert "epoch 3, loss" in out.err
+    assert "demo training" not in out.out  # stdout reaches the HTML book; the bar must not
+
+
+def test_progress_bar_rejects_bad_settings():
+    with pytest.raises(ValueError, match="desc must be a string"):
+        training.ProgressBar(3)
+    with pytest.raises(ValueError, match="mininterval"):
+        training.ProgressBar("x", mininterval=-1)
+    bar = training.ProgressBar("x")  # callbacks outside a fit do nothing
+    bar.on_train_batch_end(0)
+    bar.on_train_end()
