@@ -9,8 +9,15 @@ export BOOK_PROFILE=quick
 unset MPLBACKEND
 start=$(date +%s)
 
-say "1/3 unit tests (helpers, notebooks' hygiene, book tooling)"
-MPLBACKEND=Agg python -m pytest tests/unit -q -p no:cacheprovider --durations=5
+say "1/3 unit tests (helpers, notebooks' hygiene, book tooling), beside step 2"
+# The unit tests run in the background while step 2 executes the chapters: a chapter's kernel
+# leaves one of two cores idle much of the time (imports, kernel start, small Python steps), and
+# the unit tests fill it. Their report follows step 2's; a failure still fails the run.
+mkdir -p _build
+UNIT_LOG="_build/unit-tests.log"
+MPLBACKEND=Agg python -m pytest tests/unit -q -p no:cacheprovider --durations=5 >"$UNIT_LOG" 2>&1 &
+unit_pid=$!
+trap 'kill "$unit_pid" 2>/dev/null || true' EXIT
 
 say "2/3 every chapter executed in the quick profile (nbval)"
 # tests/nbval_cache.py hands the executed notebooks to the build's jupyter-cache (step 3),
@@ -29,6 +36,13 @@ records = sorted(get_cache(sys.argv[1]).list_cache_records(), key=lambda r: r.ur
 for r in records:
     print(f"  {r.data.get('execution_seconds', float('nan')):6.1f} s  {Path(r.uri).relative_to(Path.cwd())}")
 PY
+
+say "1/3 (continued) the unit tests' report"
+unit_status=0
+wait "$unit_pid" || unit_status=$?
+trap - EXIT
+cat "$UNIT_LOG"
+[ "$unit_status" = 0 ] || { say "the unit tests failed (see above)"; exit 1; }
 
 say "2b/3 the chapters on other images: BOOK_DATASET=digits, and a generated colour folder"
 # Not fed to the book's cache: these runs only check that the chapters run on other images (issues
