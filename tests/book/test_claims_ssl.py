@@ -71,5 +71,6 @@ def test_the_trend_words_match_the_measured_lengths(ch06):
     assert ch06["trend_last_probe10"] == pytest.approx(ch06["acc_probe"])
     assert ch06["trend_last_acc"] == pytest.approx(ch06["acc_cluster"])
     gap = ch06["goal10"] - ch06["trend_last_probe10"]
-    assert ch06["trend_goal_text"] == (f"is still {gap:.1f} points above the longest schedule's probe"
-                                       if gap > 0 else "is met by the longest schedule's probe")
+    assert ch06["trend_goal_text"] == (f"is still {gap:.1f} points above the probe after the longest "
+                                       "schedule" if gap > 0 else
+                                       "is met by the probe after the longest schedule")
