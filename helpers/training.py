@@ -166,7 +166,6 @@ class ProgressBar(keras.callbacks.Callback):
             self.bar = None
 
 
-
 class EpochProgress(keras.callbacks.Callback):
     """Print one short line every ``every`` epochs, and for the last epoch run.
 
