@@ -21,6 +21,7 @@ self_training / training / representations / challenges -> data / clustering / m
 - :mod:`helpers.toy`             small 2-D problems and Lloyd's algorithm for chapter 2
 - :mod:`helpers.plotting`        figures in the book's style
 - :mod:`helpers.report`          glue numbers into the prose (works without myst-nb too)
+- :mod:`helpers.progress`        progress bars and clocks on standard error (JupyterLab shows them, the HTML book not)
 
 Import the modules you need, e.g. ``from helpers import config, data``.
 Nothing heavy (TensorFlow) is imported here.

@@ -48,7 +48,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import cache
+from . import cache, progress
 from .validation import check_float, check_images, check_int
 
 __all__ = [
@@ -443,9 +443,22 @@ def cached_patch_features(
     key = {"profile": profile, "dataset": dataset, "n_pool": len(x_pool), "n_test": len(x_test),
            "data": cache.fingerprint(np.asarray(x_pool), np.asarray(x_test)), **settings}
 
+    def encode(x: np.ndarray, what: str) -> np.ndarray:  # in chunks, so a bar can show progress
+        x = np.asarray(x)  # chunks of whole batches: the same batches as one transform call
+        chunk = learner.batch_size * max(1, 2000 // learner.batch_size)
+        if len(x) == 0:
+            return learner.transform(x)
+        with progress.bar(len(x), f"encoding the {what}", unit="image", delay=5.0) as shown:
+            parts = []
+            for start in range(0, len(x), chunk):
+                parts.append(learner.transform(x[start:start + chunk]))
+                shown.update(len(parts[-1]))
+        return np.concatenate(parts)
+
     def compute() -> dict[str, np.ndarray]:
-        learner.fit(x_pool)
-        return {"pool": learner.transform(x_pool), "test": learner.transform(x_test),
+        with progress.clock("patch features: whitening and k-means on random patches"):
+            learner.fit(x_pool)
+        return {"pool": encode(x_pool, "pool"), "test": encode(x_test, "test set"),
                 "centroids": learner.centroids_}
 
     return cache.cached_arrays("patch-kmeans-features", key, compute, verbose=verbose)

@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
-from . import cache
+from . import cache, progress
 from .clustering import clustering_scores
 from .report import MetricsTable
 
@@ -229,8 +229,8 @@ def umap_embedding(
                             min_dist=float(min_dist), metric=metric, n_epochs=n_epochs,
                             random_state=int(random_state), verbose=False)
         start = time.perf_counter()
-        with warnings.catch_warnings():  # "n_jobs overridden to 1 by setting random_state"
-            warnings.simplefilter("ignore", UserWarning)
+        with warnings.catch_warnings(), progress.clock(f"UMAP of {len(arr):,} rows"):
+            warnings.simplefilter("ignore", UserWarning)  # "n_jobs overridden to 1 by setting random_state"
             embedding = reducer.fit_transform(arr).astype(np.float32)
         return {"embedding": embedding, "seconds": np.array(time.perf_counter() - start)}
 

@@ -39,7 +39,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from . import cache, data, evaluation, models
+from . import cache, data, evaluation, models, progress
 from .validation import check_float, check_images, check_int, check_labels
 
 __all__ = [
@@ -378,8 +378,9 @@ class SimCLR(keras.Model):
 def embed(encoder: keras.Model, images: Any, *, batch_size: int = 1024) -> np.ndarray:
     """The encoder's features of ``images`` (uint8 or [0, 1] floats), as float32 ``(n, d)``."""
     x = as_float_images(images)
-    return np.asarray(encoder.predict(x, batch_size=check_int(batch_size, "batch_size"),
-                                      verbose=0), dtype=np.float32)
+    with progress.clock(f"embedding {len(x):,} images"):
+        return np.asarray(encoder.predict(x, batch_size=check_int(batch_size, "batch_size"),
+                                          verbose=0), dtype=np.float32)
 
 
 def knn_accuracy_cv(features: Any, y: Any, *, n_neighbors: int = 5, n_folds: int = 5,

@@ -41,6 +41,8 @@ from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
+from . import progress
+
 __all__ = [
     "SpreadResult",
     "prepare_graph_space",
@@ -209,7 +211,8 @@ def nearest_neighbors(
     x = _check_features(x)
     k = _check_n_neighbors(n_neighbors, len(x))
     nn = NearestNeighbors(n_neighbors=k + 1).fit(x)
-    pool = nn.kneighbors(x, return_distance=False)
+    with progress.clock(f"{k} nearest neighbours of {len(x):,} rows"):
+        pool = nn.kneighbors(x, return_distance=False)
     # the sample itself is normally its own first neighbour; drop it (or, among duplicates, the last)
     own = pool == np.arange(len(x))[:, None]
     keep = np.where(own.any(1)[:, None], ~own, np.arange(k + 1)[None, :] < k)

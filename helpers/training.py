@@ -35,7 +35,7 @@ import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from . import cache, models
+from . import cache, models, progress
 
 __all__ = [
     "EpochProgress",
@@ -142,14 +142,9 @@ class ProgressBar(keras.callbacks.Callback):
         self.bar: Any = None
 
     def on_train_begin(self, logs: Mapping[str, float] | None = None) -> None:
-        import sys
-
-        from tqdm.std import tqdm  # plain text: the notebook widget would reach the HTML
-
         epochs, steps = self.params.get("epochs"), self.params.get("steps")
         total = int(epochs) * int(steps) if epochs and steps else None
-        self.bar = tqdm(total=total, desc=self.desc, unit="step", file=sys.stderr,
-                        mininterval=self.mininterval, dynamic_ncols=False, ncols=90)
+        self.bar = progress.bar(total, self.desc, unit="step", mininterval=self.mininterval)
 
     def on_train_batch_end(self, batch: int, logs: Mapping[str, float] | None = None) -> None:
         if self.bar is not None:
