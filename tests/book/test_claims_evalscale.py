@@ -110,8 +110,14 @@ def test_cheaper_student_words_match_their_numbers(ch07):
     if "short_change" not in ch07:  # the comparison runs in the quick profile only
         assert "quick profile only" in ch07["cheaper_text"]
         return
-    assert ch07["short_word"] == ("gains" if ch07["short_change"] > 0 else "loses")
-    assert ch07["warm_word"] == ("gains" if ch07["warm_change"] > 0 else "loses")
+    for change in (ch07["short_change"], ch07["warm_change"]):  # "loses 1.2 points", never "loses -1.2"
+        if change == 0:
+            phrase = "keeps the book's accuracy exactly"
+        else:
+            size = f"{abs(change):.1f}" if abs(change) >= 0.05 else f"{abs(change):.2f}"
+            phrase = f"{'gains' if change > 0 else 'loses'} {size} points"
+        assert phrase in ch07["cheaper_text"], (phrase, ch07["cheaper_text"])
+    assert not re.search(r"(gains|loses) [-+−]", ch07["cheaper_text"])
     if ch07["warm_change"] < 0:
         assert "poor start" in ch07["warm_reason"]
 
