@@ -65,6 +65,44 @@ def cost_table(run: dict, chapter_budget: float | None) -> list[str]:
     return lines
 
 
+def page_label(stem: str) -> str:
+    """A page's name for readers: ``05_unlabeled_data_pays_off`` -> ``5, unlabeled data pays off``."""
+    m = re.match(r"(\d+)_(.*)", stem)
+    if m:
+        return f"{int(m.group(1))}, {m.group(2).replace('_', ' ')}"
+    return stem.replace("-", " ").replace("_", " ")
+
+
+def runtimes_include(header: list[str], runs: list[dict]) -> str:
+    """The run-time table the teacher's guide includes (``book/_runtimes.md``), one row per page.
+
+    A profile without a run in ``runs`` shows "not measured" rather than older numbers.
+    """
+    def name(ch: dict) -> str:
+        worksheet = "/worksheets/" in str(ch.get("uri", "")).replace("\\", "/")
+        return f"worksheet: {page_label(ch['notebook'])}" if worksheet else page_label(ch["notebook"])
+
+    by_profile = {run["profile"]: {ch["notebook"]: (name(ch), ch["seconds"]) for ch in run["chapters"]
+                                   if ch["seconds"] > 0} for run in runs}
+    pages = sorted({page for seconds in by_profile.values() for page in seconds},
+                   key=lambda p: (not re.match(r"\d", p), p))
+    when = next((line[len("- date: "):] for line in header if line.startswith("- date:")), "")
+    machine = next((line[len("- machine: "):] for line in header if line.startswith("- machine:")), "")
+    lines = ["% Written by `make bench` (benchmarks/run.py); do not edit by hand.", "",
+             f"Measured by `make bench` ({when}; {machine}): one build from an empty cache, the pages "
+             "executed one after another, so a page loads what the pages before it cached. \"Not measured\": "
+             "no such build in that profile yet.",
+             "", "| page | quick profile | full profile |", "| --- | ---: | ---: |"]
+    for page in pages:
+        cells, label = [], ""
+        for profile in ("quick", "full"):
+            found = by_profile.get(profile, {}).get(page)
+            label = found[0] if found else label
+            cells.append("not measured" if found is None else f"{found[1]:,.0f} s")
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines) + "\n"
+
+
 #: What dominates each chapter's cost (used to explain a missed budget).
 COST_DRIVERS = {
     "03_clustering": "k-means with n_init=10 on raw pixels, autoencoder training, UMAP on the whole pool "

@@ -81,6 +81,12 @@ def machine_header() -> list[str]:
     ]
 
 
+def write_runtimes(runs: list[dict], path: Path, dataset: str) -> None:
+    """Write the teacher's guide's run-time table; only a run on the book's default dataset does."""
+    if dataset == "fashion_mnist":
+        path.write_text(results.runtimes_include(machine_header(), runs))
+
+
 # ------------------------------------------------------------- memory sampling
 
 
@@ -231,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profiles", nargs="+", default=["quick", "full"], choices=["quick", "full"])
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--report", type=Path, default=ROOT / "benchmarks" / "README.md")
+    parser.add_argument("--runtimes", type=Path, default=ROOT / "book" / "_runtimes.md",
+                        help="the run-time table the teacher's guide includes")
     parser.add_argument("--runs", type=Path, default=ROOT / "benchmarks" / "runs",
                         help="where raw JSON of each run is kept (git-ignored)")
     parser.add_argument("--from-runs", action="store_true",
@@ -260,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             runs.append({"profile": profile, **stored})
         report = results.render_report(machine_header(), runs, budgets.BUDGETS, args.dataset)
         args.report.write_text(report)
+        write_runtimes(runs, args.runtimes, args.dataset)
         print(report)
         return 0
     runs = []
@@ -276,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
                     stored.write_text(json.dumps(saved, indent=1, default=str))
         report = results.render_report(machine_header(), runs, budgets.BUDGETS, args.dataset)
         args.report.write_text(report)
+        write_runtimes(runs, args.runtimes, args.dataset)
     print(report)
     print(f"[bench] report written to {args.report.relative_to(ROOT)}")
     return 0

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -298,6 +299,8 @@ def setup(
     verbose : bool
         Print a one-line summary.
     """
+    global _SETUP_AT
+    _SETUP_AT = time.monotonic()  # a page's run time counts from here (see run_time_words)
     settings = Settings(get_profile(profile), get_dataset_name(dataset), int(seed))
     # Show NumPy scalars as plain numbers (69.6, not np.float64(69.6)) in the book's outputs.
     np.set_printoptions(legacy="1.25")
@@ -309,6 +312,40 @@ def setup(
     if verbose:
         print(settings.describe())
     return settings
+
+
+#: When :func:`setup` last ran in this process (``time.monotonic()``), or None.
+_SETUP_AT: float | None = None
+
+
+def duration_words(seconds: float) -> str:
+    """A duration for prose: ``"40 seconds"``, ``"3.5 minutes"``, ``"1.6 hours"``."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.floating)) \
+            or not np.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}.")
+    if seconds < 90:
+        n = round(float(seconds))
+        return f"{n} second{'s' if n != 1 else ''}"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def run_time_words() -> str:
+    """How long ago :func:`setup` ran, in words: what executing a page took so far.
+
+    Each page's last (hidden) cell glues it, and the page's opening says how long the page
+    took to execute when the book was built, on the machine that built it.
+
+    Raises
+    ------
+    RuntimeError
+        If :func:`setup` has not run in this process.
+    """
+    if _SETUP_AT is None:
+        raise RuntimeError("config.setup() has not run in this process: run the page's setup cell "
+                           "(it calls config.setup()) first.")
+    return duration_words(time.monotonic() - _SETUP_AT)
 
 
 def repo_root() -> Path:

@@ -138,3 +138,36 @@ def test_a_recorded_build_says_how_it_was_measured(monkeypatch):
         assert "make book" in str(err)
     else:
         raise AssertionError("an empty build was accepted")
+
+
+def test_runtime_table_for_the_teachers_guide():
+    quick = make_run("quick", [12.4, 95.0])
+    quick["chapters"][0]["notebook"] = "original-recipe"
+    quick["chapters"][1]["notebook"] = "05_unlabeled_data_pays_off"
+    quick["chapters"].append({"notebook": "faq", "seconds": 0.0})  # a markdown page: not executed
+    header = ["- date: 2026-12-03 08:00 UTC", "- machine: 2 cores (CPU), 8 GiB memory, Linux"]
+    text = results.runtimes_include(header, [quick])
+    assert "(2026-12-03 08:00 UTC; 2 cores (CPU), 8 GiB memory, Linux)" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows == ["| page | quick profile | full profile |",
+                    "| 5, unlabeled data pays off | 95 s | not measured |",  # chapters first
+                    "| original recipe | 12 s | not measured |"]
+    full = make_run("full", [1234.0])
+    full["chapters"][0]["notebook"] = "05_unlabeled_data_pays_off"
+    assert "| 5, unlabeled data pays off | 95 s | 1,234 s |" in results.runtimes_include(header, [quick, full])
+    assert results.page_label("label-your-own-pool") == "label your own pool"
+    sheet = make_run("quick", [8.0])
+    sheet["chapters"][0].update(notebook="lloyd", uri="/book/book/worksheets/lloyd.ipynb")
+    assert "| worksheet: lloyd | 8 s | not measured |" in results.runtimes_include(header, [sheet])
+
+
+def test_the_teachers_guide_includes_the_runtime_table(tmp_path):
+    import run as bench_run
+
+    root = Path(__file__).resolve().parents[2]
+    assert "```{include} _runtimes.md" in (root / "book" / "teachers-guide.md").read_text()
+    assert "book/_runtimes.md" in (root / "_config.yml").read_text()  # excluded: not a page itself
+    bench_run.write_runtimes([make_run("quick", [3.0])], tmp_path / "r.md", "digits")
+    assert not (tmp_path / "r.md").exists()  # only the book's own dataset writes the table
+    bench_run.write_runtimes([make_run("quick", [3.0])], tmp_path / "r.md", "fashion_mnist")
+    assert "| 0, x | 3 s | not measured |" in (tmp_path / "r.md").read_text()

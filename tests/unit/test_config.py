@@ -150,3 +150,25 @@ def test_training_repeats_to_the_last_bit_in_a_new_process():
                            text=True, timeout=300, check=True).stdout.strip().splitlines()[-1]
             for _ in range(3)]
     assert runs[0] == runs[1] == runs[2], runs
+
+
+def test_duration_words():
+    assert config.duration_words(0.4) == "0 seconds"
+    assert config.duration_words(1.2) == "1 second"
+    assert config.duration_words(40) == "40 seconds"
+    assert config.duration_words(89.4) == "89 seconds"
+    assert config.duration_words(210) == "3.5 minutes"
+    assert config.duration_words(2 * 3600) == "2.0 hours"
+    for bad in (-1, float("nan"), float("inf"), "5", True, None):
+        with pytest.raises(ValueError, match="seconds must be"):
+            config.duration_words(bad)
+
+
+def test_run_time_counts_from_setup(monkeypatch):
+    monkeypatch.setattr(config, "_SETUP_AT", None)
+    with pytest.raises(RuntimeError, match="setup"):
+        config.run_time_words()
+    config.setup("quick", "digits", deterministic=False, verbose=False)
+    assert config.run_time_words() == "0 seconds"
+    monkeypatch.setattr(config, "_SETUP_AT", config._SETUP_AT - 150)
+    assert config.run_time_words() == "2.5 minutes"
