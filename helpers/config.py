@@ -320,9 +320,9 @@ _SETUP_AT: float | None = None
 
 def duration_words(seconds: float) -> str:
     """A duration for prose: ``"40 seconds"``, ``"3.5 minutes"``, ``"1.6 hours"``."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.floating)) \
-            or not np.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}.")
+    from .validation import check_float  # imported here: config stays light to import
+
+    seconds = check_float(seconds, "seconds", minimum=0.0)
     if seconds < 90:
         n = round(float(seconds))
         return f"{n} second{'s' if n != 1 else ''}"

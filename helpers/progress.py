@@ -27,6 +27,8 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from .validation import check_float, check_int
+
 __all__ = ["bar", "clock"]
 
 #: Width of every bar, so that lines do not wrap in a notebook.
@@ -37,14 +39,6 @@ def _check_desc(desc: Any) -> str:
     if not isinstance(desc, str):
         raise ValueError(f"desc must be a string that says what runs, got {desc!r}.")
     return desc
-
-
-def _check_seconds(value: Any, name: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
-            or (positive and value == 0):
-        low = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be a number of seconds {low}, got {value!r}.")
-    return float(value)
 
 
 def bar(total: int | None, desc: str, *, unit: str = "step", delay: float = 0.0,
@@ -74,11 +68,11 @@ def bar(total: int | None, desc: str, *, unit: str = "step", delay: float = 0.0,
     """
     from tqdm.std import tqdm  # plain text: the notebook widget would reach the HTML book
 
-    if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
-        raise ValueError(f"total must be a number of steps >= 0 or None, got {total!r}.")
+    if total is not None:
+        total = check_int(total, "total", minimum=0)
     return tqdm(total=total, desc=_check_desc(desc), unit=unit, file=sys.stderr,
-                delay=_check_seconds(delay, "delay"),
-                mininterval=_check_seconds(mininterval, "mininterval"),
+                delay=check_float(delay, "delay", minimum=0.0),
+                mininterval=check_float(mininterval, "mininterval", minimum=0.0),
                 dynamic_ncols=False, ncols=NCOLS, **kwargs)
 
 
@@ -99,8 +93,8 @@ def clock(desc: str, *, delay: float = 5.0, interval: float = 1.0) -> Iterator[N
         Seconds between redraws (> 0).
     """
     _check_desc(desc)
-    delay = _check_seconds(delay, "delay")
-    interval = _check_seconds(interval, "interval", positive=True)
+    delay = check_float(delay, "delay", minimum=0.0)
+    interval = check_float(interval, "interval", minimum=0.0, include_minimum=False)
     shown = bar(None, desc, unit="s", delay=delay, mininterval=interval,
                 bar_format="{desc}: {elapsed} elapsed")
     stop = threading.Event()
