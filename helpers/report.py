@@ -47,6 +47,24 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     _myst_glue(name, value, display=display)
 
 
+def glue_run_time(settings: Any) -> None:
+    """Glue ``page_run_time`` and ``page_run_where`` for a page's "Time to run" line.
+
+    ``page_run_time`` is the time since ``config.setup()`` (see
+    :func:`helpers.config.run_time_words`); ``page_run_where`` names the profile of
+    ``settings`` (what ``config.setup()`` returned) and the machine's CPU cores. Each page
+    calls it in its last, hidden cell.
+    """
+    import os
+
+    from .config import Settings, run_time_words
+
+    if not isinstance(settings, Settings):
+        raise ValueError(f"settings must be what config.setup() returned, got {settings!r}.")
+    glue("page_run_time", run_time_words())
+    glue("page_run_where", f"{settings.profile.name} profile, {os.cpu_count()} CPU cores")
+
+
 class MetricsTable(list):
     """A list of result rows (dicts) that Jupyter shows as a table.
 

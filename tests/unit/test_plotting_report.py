@@ -82,3 +82,12 @@ def test_setup_prints_numpy_scalars_plainly():
 
     config.setup("quick", "digits", deterministic=False, verbose=False)
     assert repr(np.float64(69.6)) == "69.6"
+
+
+def test_glue_run_time_needs_the_settings_of_setup():
+    from helpers import config, report
+
+    settings = config.setup("quick", "digits", deterministic=False, verbose=False)
+    report.glue_run_time(settings)  # records two values (nothing to show outside a notebook)
+    with pytest.raises(ValueError, match="config.setup"):
+        report.glue_run_time("quick")
